@@ -1,0 +1,74 @@
+"""CycleGAN networks (reference ResNet-9 generator, 70x70 PatchGAN) with the paper's variants."""
+
+import pytest
+import torch
+
+from spap_lib.errors import ConfigError
+from spap_lib.models import (
+    SPAP,
+    VARIANTS,
+    AtrousAugmentedConv2d,
+    CycleGANGenerator,
+    PatchGANDiscriminator,
+    build_cyclegan,
+    count_parameters,
+    load_reference_weights,
+)
+
+
+@pytest.mark.parametrize("size", [64, 128, 256])
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_shapes(variant, size):
+    g, d = build_cyclegan(variant, ngf=4, ndf=4, n_blocks=2)
+    x = torch.randn(1, 3, size, size)
+    y = g(x)
+    assert y.shape == x.shape
+    assert d(y).shape == (1, 1, size // 8 - 2, size // 8 - 2)
+
+
+def test_reference_parameter_counts():
+    # Counts of the reference implementation's ResnetGenerator(9 blocks) and NLayerDiscriminator(3 layers).
+    assert count_parameters(CycleGANGenerator("vanilla")) == 11_378_179
+    assert count_parameters(PatchGANDiscriminator("vanilla")) == 2_764_737
+
+
+def test_spap_after_first_upsampling_at_half_resolution():
+    g = CycleGANGenerator("spap_f2c", ngf=4, n_blocks=1)
+    seen = {}
+    g.pyramid.register_forward_hook(lambda m, i, o: seen.update(shape=o.shape))
+    g(torch.randn(1, 3, 64, 64))
+    assert seen["shape"] == (1, 8, 32, 32)
+    assert isinstance(g.pyramid, SPAP) and g.pyramid.pyramid.atrous_rates == (6, 12, 18)
+
+
+def test_atrous_on_third_conv_with_64px_input_at_256():
+    d = PatchGANDiscriminator("spap_c2f", ndf=4)
+    layer = d.model[5]
+    assert isinstance(layer, AtrousAugmentedConv2d)
+    seen = {}
+    layer.register_forward_hook(lambda m, i, o: seen.update(shape=i[0].shape))
+    d(torch.randn(1, 3, 256, 256))
+    assert seen["shape"][-2:] == (64, 64)
+
+
+def test_reference_keys_are_kept_and_load():
+    ref = CycleGANGenerator("vanilla", ngf=4, n_blocks=2)
+    ours = CycleGANGenerator("spap_c2f", ngf=4, n_blocks=2)
+    added = load_reference_weights(ours, ref.state_dict())
+    assert added and all(k.startswith("pyramid.") for k in added)
+    assert set(ref.state_dict()) <= set(ours.state_dict())
+    d_ref, d_ours = PatchGANDiscriminator("vanilla", 4), PatchGANDiscriminator("spap_c2f", 4)
+    assert all(".atrous." in k for k in load_reference_weights(d_ours, d_ref.state_dict()))
+    with pytest.raises(ConfigError, match="reference layout"):
+        load_reference_weights(
+            CycleGANGenerator("vanilla", ngf=8, n_blocks=2), {"nope": torch.zeros(1)}
+        )
+
+
+def test_bad_arguments():
+    with pytest.raises(ConfigError, match="unknown variant"):
+        CycleGANGenerator("SPAP")
+    with pytest.raises(ConfigError, match="ngf"):
+        CycleGANGenerator(ngf=0)
+    with pytest.raises(ConfigError, match="strictly increasing"):
+        CycleGANGenerator("spap_c2f", atrous_rates=(18, 12, 6))
