@@ -14,7 +14,10 @@ import sys
 from spap_lib.errors import SpapError
 
 # Modules that register sub-commands, in the order `--help` lists them.
-_COMMAND_MODULES = ("spap_lib.models.cli",)
+_COMMAND_MODULES = (
+    "spap_lib.models.cli",
+    "spap_lib.reports.cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,98 @@
+"""Which notebooks the book runs for each preset, with which parameters, in which order.
+
+Presets (the training presets of the same name set widths, sizes and steps):
+- ``smoke``: seconds per run, for CI and nbval; the whole pipeline in a few minutes.
+- ``cpu``: the default book: every variant of Tables 1-3 on the synthetic data, <= 30 min on 2 CPU cores.
+- ``paper``: the paper's recipe on the real datasets (GPU); data roots are notebook parameters.
+Paths in parameters are relative to ``notebooks/`` (papermill runs there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from spap_lib.errors import ConfigError
+from spap_lib.models import VARIANTS
+
+# seeds per SNDCGAN variant (Table 1 reports best and median over runs) and translation datasets.
+PLANS: dict[str, dict] = {
+    "smoke": {"gan_seeds": (0, 1), "translation": ("streets", "maps", "facades")},
+    "cpu": {"gan_seeds": (0, 1), "translation": ("streets", "maps", "facades")},
+    "paper": {"gan_seeds": (0, 1, 2), "translation": ("cityscapes", "maps", "facades")},
+}
+SEGMENTATION_DATASET = {"streets": "streets", "cityscapes": "cityscapes"}
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    notebook: str  # file name in notebooks/
+    output: str  # executed notebook, relative to the repository root
+    parameters: dict = field(hash=False)
+    depends_on: tuple[str, ...] = ()
+
+
+def run_dir(preset: str, name: str) -> str:
+    return f"outputs/{preset}/runs/{name}"
+
+
+def book_plan(preset: str) -> list[Job]:
+    """All jobs of a preset, each after the jobs it depends on."""
+    if preset not in PLANS:
+        raise ConfigError(f"unknown preset {preset!r}: choose one of {', '.join(PLANS)}")
+    plan = PLANS[preset]
+    runs_root = f"../outputs/{preset}/runs"
+    common = {"preset": preset, "data_root": "../data"}
+    jobs: list[Job] = []
+
+    def page(name: str, notebook: str, depends_on=(), **params) -> None:
+        jobs.append(Job(name, notebook, f"book/generated/{name}.ipynb", params, tuple(depends_on)))
+
+    def run(name: str, notebook: str, depends_on=(), **params) -> None:
+        params = {**common, **params, "run_dir": f"../{run_dir(preset, name)}"}
+        jobs.append(
+            Job(
+                name, notebook, f"{run_dir(preset, name)}/notebook.ipynb", params, tuple(depends_on)
+            )
+        )
+
+    page("datasets", "datasets.ipynb", **common)
+    page("architecture", "architecture.ipynb")
+    gan_runs = []
+    for variant in VARIANTS:
+        for seed in plan["gan_seeds"]:
+            name = f"sndcgan-{variant}-s{seed}"
+            run(name, "train_sndcgan.ipynb", variant=variant, seed=seed)
+            gan_runs.append(name)
+    seg_runs = []
+    for dataset in plan["translation"]:
+        if dataset in SEGMENTATION_DATASET:
+            name = f"segmenter-{dataset}"
+            run(name, "train_segmenter.ipynb", dataset=dataset)
+            seg_runs.append(name)
+    translation_runs: dict[str, list[str]] = {}
+    for dataset in plan["translation"]:
+        for variant in VARIANTS:
+            name = f"cyclegan-{dataset}-{variant}"
+            seg = f"segmenter-{dataset}" if dataset in SEGMENTATION_DATASET else None
+            extra = {"segmenter_dir": f"../{run_dir(preset, seg)}"} if seg else {}
+            run(name, "train_cyclegan.ipynb", (seg,) if seg else (), variant=variant, dataset=dataset,
+                seed=0, **extra)  # fmt: skip
+            translation_runs.setdefault(dataset, []).append(name)
+    page("table1_synthesis", "table1_synthesis.ipynb", gan_runs, runs_root=runs_root, preset=preset)
+    page("attention_maps", "attention_maps.ipynb", gan_runs, runs_root=runs_root, preset=preset)
+    seg_translation = [
+        n for d in plan["translation"] if d in SEGMENTATION_DATASET for n in translation_runs[d]
+    ]
+    pq_translation = [
+        n for d in plan["translation"] if d not in SEGMENTATION_DATASET for n in translation_runs[d]
+    ]
+    page("table2_fcn", "table2_fcn.ipynb", seg_translation, runs_root=runs_root, preset=preset)
+    page(
+        "table3_psnr_ssim",
+        "table3_psnr_ssim.ipynb",
+        pq_translation,
+        runs_root=runs_root,
+        preset=preset,
+    )
+    return jobs
