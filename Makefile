@@ -34,5 +34,10 @@ nbval: $(STAMP)
 
 test: lint unit
 
+# Debian's chromium + chromium-driver for the browser tests of the book (tests/book); idempotent.
+.PHONY: browser
+browser:
+	bash scripts/install-browser.sh
+
 clean:
 	rm -rf _build outputs

@@ -16,6 +16,7 @@ from spap_lib.errors import SpapError
 # Modules that register sub-commands, in the order `--help` lists them.
 _COMMAND_MODULES = (
     "spap_lib.models.cli",
+    "spap_lib.data.cli",
     "spap_lib.reports.cli",
 )
 

@@ -6,6 +6,9 @@ Every function returns a matplotlib ``Figure`` with a white background (readable
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -29,7 +32,7 @@ def _figure(width: float, height: float) -> Figure:
 def draw_spap_diagram(block: SPAP) -> Figure:
     """Fig. 2 (bottom) redrawn from a built :class:`SPAP`: its branches, fuse order and Eq. 6 output."""
     levels = block.level_names
-    fig = _figure(9, 3.6)
+    fig = _figure(10, 3.8)
     ax = fig.add_axes([0, 0, 1, 1])
     ax.set_xlim(0, 10)
     ax.set_ylim(0, 4)
@@ -38,7 +41,7 @@ def draw_spap_diagram(block: SPAP) -> Figure:
     def box(x, y, text, color, w=1.25, h=0.55):
         ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.05",
                                     fc=color, ec="black", lw=0.8))  # fmt: skip
-        ax.text(x, y, text, ha="center", va="center", fontsize=9)
+        ax.text(x, y, text, ha="center", va="center", fontsize=12)
 
     def arrow(a, b):
         ax.add_patch(
@@ -57,9 +60,12 @@ def draw_spap_diagram(block: SPAP) -> Figure:
         src = (xs[i - 1], 3.0) if i == 1 else (xs[i - 1] + 0.65, 1.9)
         arrow(src, (x - 0.65, 1.9))
     box(9.3, 1.9, "$\\gamma o + (1-\\gamma) x$", "#d9ead3", w=1.2)
+    ax.plot([0.8, 0.8, 9.3], [1.72, 1.1, 1.1], color="black", lw=0.8)  # the residual path of Eq. 6
+    arrow((9.3, 1.1), (9.3, 1.6))
+    ax.text(5.2, 1.18, "x (residual, Eq. 6)", ha="center", fontsize=11)
     arrow((xs[-1] + 0.65, 1.9), (9.3 - 0.62, 1.9))
     ax.text(5.2, 0.6, f"order: {block.order.replace('_', ' ')}  |  fuse $i$: "
-            "$f_i\\,\\alpha_i + f_{i+1}(1-\\alpha_i)$ (Eq. 5)", ha="center", fontsize=9)  # fmt: skip
+            "$f_i\\,\\alpha_i + f_{i+1}(1-\\alpha_i)$ (Eq. 5)", ha="center", fontsize=12)  # fmt: skip
     return fig
 
 
@@ -131,3 +137,14 @@ def curves_figure(
     axes[0].legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def save_figure(fig: Figure, folder: str | Path, name: str, dpi: int = 110) -> Path:
+    """Save ``fig`` as PNG atomically (temp file + rename) and return its path."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    tmp = folder / f".{name}.tmp.png"
+    fig.savefig(tmp, dpi=dpi, facecolor="white", bbox_inches="tight")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,1 @@
+"""Project scripts: browser installation (install-browser.sh), book checks and screenshots (issue 7)."""

@@ -1,0 +1,8 @@
+"""Book tests import the shared browser helpers from scripts/ (repository root on sys.path)."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
