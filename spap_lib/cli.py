@@ -17,7 +17,9 @@ from spap_lib.errors import SpapError
 _COMMAND_MODULES = (
     "spap_lib.models.cli",
     "spap_lib.data.cli",
+    "spap_lib.metrics.cli",
     "spap_lib.reports.cli",
+    "spap_lib.training.cli",
 )
 
 

@@ -1,0 +1,49 @@
+"""Command ``train``: ``python -m spap_lib train gan|cyclegan --variant V --preset P [--set key=value]``.
+
+Works under ``torchrun --nproc_per_node K -m spap_lib train ...`` (DDP; see :mod:`spap_lib.training.engine`).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train an SNDCGAN or CycleGAN variant (Sec. 4.3)")
+    p.add_argument("kind", choices=("gan", "cyclegan"), help="recipe")
+    p.add_argument("--variant", default=None, help="vanilla | aspp | spap_c2f | spap_f2c")
+    p.add_argument("--preset", default="cpu", help="paper | cpu | smoke (default: cpu)")
+    p.add_argument("--dataset", default=None, help="cyclegan: streets | maps | facades")
+    p.add_argument(
+        "--run-dir", default=None, help="run folder (default: runs/<kind>-<variant>-<preset>)"
+    )
+    p.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override a config field (repeatable), e.g. --set steps=200",
+    )  # fmt: skip
+    p.add_argument("--show-config", action="store_true", help="print the config and exit")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_train)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from spap_lib.training import format_config, make_config, train
+
+    overrides = list(args.overrides)
+    if args.variant:
+        overrides.append(f"variant={args.variant}")
+    if args.dataset:
+        overrides.append(f"dataset={args.dataset}")
+    if args.quiet:
+        overrides.append("progress=false")
+    config = make_config(args.kind, args.preset, overrides)
+    if args.show_config:
+        print(format_config(config))
+        return 0
+    name = f"{args.kind}-{config.variant}-{args.preset}"
+    if args.kind == "cyclegan":
+        name = f"{args.kind}-{config.dataset}-{config.variant}-{args.preset}"
+    run_dir = args.run_dir or f"runs/{name}"
+    out = train(config, run_dir)
+    print(f"run folder: {out}")
+    return 0

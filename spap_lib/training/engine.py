@@ -1,0 +1,153 @@
+"""Shared machinery of both trainers: process group, model wrapping (DDP, compile, channels_last), AMP,
+weight initialisation and the progress bar.
+
+DDP (``torchrun --nproc_per_node K -m spap_lib train ...``): the process group uses NCCL on GPUs and gloo
+on the CPU. Generators and discriminators are wrapped in ``DistributedDataParallel`` with only the
+parameters that currently train; when the pyramid switches on (Sec. 4.3) the wrappers are rebuilt so the
+newly trainable parameters are synchronised too. Losses that only need a network's output (D in the G
+step) call the unwrapped module, so DDP never waits for gradients that are thrown away. BatchNorm
+statistics are per process on the CPU (SyncBatchNorm needs GPUs); on GPUs we convert to SyncBatchNorm so
+K processes match one process with the same global batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+from torch.nn.utils import parametrize
+
+from spap_lib.training.config import Config
+
+
+def init_distributed(device: torch.device) -> tuple[int, int, torch.device]:
+    """(rank, world size, device) from torchrun's environment; a no-op (0, 1) when not launched by it."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1, device
+    if not dist.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        dist.init_process_group(backend)
+    rank = dist.get_rank()
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    return rank, dist.get_world_size(), device
+
+
+def init_weights(module: nn.Module, std: float = 0.02) -> None:
+    """N(0, std) conv/linear weights, zero biases; BN weight N(1, std) (reference ``init_weights``).
+
+    Under spectral norm the raw weight (``parametrizations.weight.original``) is initialised. SPAP's gamma is
+    a bare parameter and stays 0.
+    """
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            if parametrize.is_parametrized(m, "weight"):
+                weight = m.parametrizations.weight.original
+            else:
+                weight = m.weight
+            nn.init.normal_(weight, 0.0, std)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d) and m.affine:
+            nn.init.normal_(m.weight, 1.0, std)
+            nn.init.zeros_(m.bias)
+
+
+def prepare_module(
+    module: nn.Module, device: torch.device, config: Config, world: int
+) -> nn.Module:
+    module = module.to(device)
+    if world > 1 and device.type == "cuda":
+        module = nn.SyncBatchNorm.convert_sync_batchnorm(module)
+    if config.channels_last:
+        module = module.to(memory_format=torch.channels_last)
+    return module
+
+
+def wrap(module: nn.Module, config: Config, world: int, device: torch.device) -> nn.Module:
+    """DDP (when ``world > 1``) and torch.compile (when configured) around a prepared module."""
+    wrapped: nn.Module = module
+    if world > 1:
+        ids = [device.index] if device.type == "cuda" else None
+        wrapped = nn.parallel.DistributedDataParallel(module, device_ids=ids)
+    if config.compile:
+        wrapped = torch.compile(wrapped)
+    return wrapped
+
+
+def autocast(config: Config, device: torch.device) -> contextlib.AbstractContextManager[Any]:
+    if config.precision == "fp32":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if config.precision == "bf16" else torch.float16
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def make_scaler(config: Config, device: torch.device) -> torch.amp.GradScaler:
+    """A GradScaler, enabled only for fp16 (bf16 and fp32 need none)."""
+    return torch.amp.GradScaler(device.type, enabled=config.precision == "fp16")
+
+
+def to_input(x: torch.Tensor, config: Config, device: torch.device) -> torch.Tensor:
+    x = x.to(device, non_blocking=True)
+    if config.channels_last and x.dim() == 4:
+        x = x.contiguous(memory_format=torch.channels_last)
+    return x
+
+
+def all_mean(value: torch.Tensor, world: int) -> float:
+    """A scalar loss averaged over processes (for logging)."""
+    value = value.detach().float()
+    if world > 1:
+        value = value.clone()
+        dist.all_reduce(value)
+        value /= world
+    return float(value)
+
+
+@contextlib.contextmanager
+def progress(total: int, initial: int, config: Config, rank: int, desc: str) -> Iterator[Any]:
+    """A tqdm bar (rank 0 only), off with ``progress=False`` or the TQDM_DISABLE environment variable."""
+    from tqdm.auto import tqdm
+
+    disable = (
+        not config.progress
+        or rank != 0
+        or os.environ.get("TQDM_DISABLE", "").lower() not in ("", "0", "false")
+    )
+    bar = tqdm(
+        total=total,
+        initial=initial,
+        desc=desc,
+        disable=disable,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+def barrier(world: int) -> None:
+    if world > 1:
+        dist.barrier()
+
+
+@contextlib.contextmanager
+def threads(n: int) -> Iterator[None]:
+    """Run with ``n`` torch intra-op threads (0 = unchanged), restoring the previous count afterwards."""
+    before = torch.get_num_threads()
+    if n > 0:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

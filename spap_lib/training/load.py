@@ -1,0 +1,50 @@
+"""Load a finished (or interrupted) run's generators for evaluation: ``load_generators(run_dir)``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch.nn as nn
+
+from spap_lib.errors import DataError
+from spap_lib.models import build_sndcgan
+from spap_lib.training.config import CycleGANConfig, config_from_dict
+from spap_lib.training.cyclegan import build_networks
+from spap_lib.training.rundir import CHECKPOINT
+from spap_lib.training.state import load_checkpoint
+
+
+def load_config(run_dir: str | Path):
+    """The config a run folder was trained with (config.json)."""
+    path = Path(run_dir) / "config.json"
+    if not path.exists():
+        raise DataError(
+            f"{path} not found: train first (python -m spap_lib train ...) or fix the path"
+        )
+    return config_from_dict(json.loads(path.read_text()))
+
+
+def load_generators(run_dir: str | Path, device: str = "cpu") -> dict[str, nn.Module]:
+    """Generators of a run in eval mode: {"G"} for the GAN, {"G_AB", "G_BA"} for CycleGAN.
+
+    Weights come from ``checkpoints/last.pt`` (``weights_only=True``); the GAN generator gets a ``z_dist``
+    attribute so :func:`spap_lib.training.sample` draws z as in training.
+    """
+    run_dir = Path(run_dir)
+    config = load_config(run_dir)
+    ckpt_path = run_dir / CHECKPOINT
+    if not ckpt_path.exists():
+        raise DataError(f"{ckpt_path} not found: the run has no checkpoint yet; train it first")
+    ckpt = load_checkpoint(ckpt_path)
+    if isinstance(config, CycleGANConfig):
+        nets = build_networks(config)
+        out = {name: nets[name] for name in ("G_AB", "G_BA")}
+    else:
+        G, _ = build_sndcgan(config.variant, config.image_size, config.width, config.z_dim)
+        G.z_dist = config.z_dist
+        out = {"G": G}
+    for name, net in out.items():
+        net.load_state_dict(ckpt[name])
+        net.to(device).eval()
+    return out

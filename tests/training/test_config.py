@@ -1,0 +1,92 @@
+import json
+
+import pytest
+
+from spap_lib.cli import main
+from spap_lib.errors import ConfigError
+from spap_lib.training import (
+    CycleGANConfig,
+    GANConfig,
+    config_from_dict,
+    format_config,
+    make_config,
+)
+from spap_lib.training.config import config_to_dict
+
+
+def test_paper_presets_are_the_recipe():
+    g = make_config("gan", "paper")
+    assert isinstance(g, GANConfig)
+    assert (g.lr_d, g.lr_g, g.beta1, g.beta2) == (2e-4, 1e-4, 0.5, 0.999)
+    assert (g.batch_size, g.steps, g.freeze_steps, g.d_steps) == (64, 100_000, 40_000, 1)
+    assert (g.image_size, g.z_dim, g.z_dist) == (128, 128, "uniform")
+    c = make_config("cyclegan", "paper")
+    assert isinstance(c, CycleGANConfig)
+    assert (c.lr, c.beta1, c.beta2, c.batch_size) == (2e-4, 0.5, 0.999, 1)
+    assert (c.n_epochs, c.n_epochs_decay, c.freeze_epochs) == (100, 100, 100)
+    assert (c.lambda_cyc, c.lambda_identity, c.pool_size, c.gan_mode) == (10.0, 0.5, 50, "lsgan")
+    assert (c.load_size, c.crop_size, c.ngf, c.ndf, c.n_blocks) == (286, 256, 64, 64, 9)
+
+
+@pytest.mark.parametrize("kind", ["gan", "cyclegan"])
+def test_cpu_and_smoke_switch_pyramid_proportionally(kind):
+    for preset in ("cpu", "smoke"):  # cpu as the paper (40% / half); smoke switches mid-run
+        c = make_config(kind, preset)
+        if kind == "gan":
+            assert c.freeze_steps == round(0.4 * c.steps) or preset == "smoke"
+            assert 0 < c.freeze_steps < c.steps
+        else:
+            assert c.freeze_epochs * 2 == c.n_epochs + c.n_epochs_decay
+        assert not c.compile and not c.channels_last and c.precision == "fp32"
+
+
+def test_overrides_dict_and_strings_are_typed():
+    c = make_config("gan", "smoke", ["steps=12", "width=0.5", "progress=false", "variant=aspp"])
+    assert (c.steps, c.width, c.progress, c.variant) == (12, 0.5, False, "aspp")
+    c = make_config("cyclegan", "smoke", {"lambda_cyc": 5, "dataset": "maps"})
+    assert c.lambda_cyc == 5.0 and isinstance(c.lambda_cyc, float) and c.dataset == "maps"
+
+
+def test_config_roundtrip_and_print():
+    c = make_config("cyclegan", "cpu", {"variant": "spap_f2c"})
+    d = json.loads(json.dumps(config_to_dict(c)))
+    assert config_from_dict(d) == c
+    assert "variant = 'spap_f2c'" in format_config(c)
+
+
+@pytest.mark.parametrize(
+    "kind, preset, overrides, words",
+    [
+        ("gan", "huge", None, "unknown preset"),
+        ("gann", "cpu", None, "unknown recipe"),
+        ("gan", "cpu", {"stepz": 3}, "unknown gan config key"),
+        ("gan", "cpu", ["steps=ten"], "steps expects an integer"),
+        ("gan", "cpu", {"steps": 1.5}, "steps expects an integer"),
+        ("gan", "cpu", {"progress": "maybe"}, "progress expects true/false"),
+        ("gan", "cpu", {"steps": 0}, "steps must be > 0"),
+        ("gan", "cpu", ["steps=-3"], "steps must be > 0"),
+        ("gan", "cpu", ["variant=big"], "unknown variant"),
+        ("cyclegan", "cpu", {"n_epochs": 0, "n_epochs_decay": 0}, "must be > 0"),
+        ("cyclegan", "cpu", {"dataset": "faces"}, "unknown dataset"),
+        ("cyclegan", "cpu", ["lr=fast"], "lr expects a number"),
+        ("gan", "cpu", ["steps"], "key=value"),
+    ],
+)
+def test_bad_configs_give_one_line_errors(kind, preset, overrides, words):
+    with pytest.raises(ConfigError) as err:
+        make_config(kind, preset, overrides)
+    assert words in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_cli_bad_config_is_one_line(tmp_path, capsys):
+    rc = main(["train", "gan", "--preset", "smoke", "--run-dir", str(tmp_path), "--set", "steps=0"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and err.startswith("error: steps must be > 0") and "\n" not in err
+    assert not any(tmp_path.iterdir())  # nothing written for a rejected config
+
+
+def test_cli_show_config(capsys):
+    rc = main(["train", "cyclegan", "--preset", "smoke", "--dataset", "facades", "--show-config"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "dataset = 'facades'" in out
