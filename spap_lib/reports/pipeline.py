@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -161,9 +162,23 @@ def run_pipeline(
     print(summary(outcomes, time.monotonic() - progress.start))
     if failed_names:
         return 1
+    publish_runs(jobs)
     if build:
         return build_book()
     return 0
+
+
+def publish_runs(jobs: list[Job], folder: Path = ROOT / "book" / "generated" / "runs") -> None:
+    """Copy every executed experiment notebook into the book (``book/generated/runs/<run>.ipynb``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted = {f"{j.name}.ipynb": ROOT / j.output for j in jobs if j.output.startswith("outputs/")}
+    for stale in folder.glob("*.ipynb"):
+        if stale.name not in wanted:
+            stale.unlink()
+    for name, source in wanted.items():
+        tmp = folder / f".{name}.tmp"
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, folder / name)
 
 
 def summary(outcomes: list[Outcome], seconds: float) -> str:

@@ -18,9 +18,14 @@ from spap_lib.models import VARIANTS
 PLANS: dict[str, dict] = {
     "smoke": {"gan_seeds": (0, 1), "translation": ("streets", "maps", "facades")},
     "cpu": {"gan_seeds": (0, 1), "translation": ("streets", "maps", "facades")},
-    "paper": {"gan_seeds": (0, 1, 2), "translation": ("cityscapes", "maps", "facades")},
+    "paper": {"gan_seeds": (0, 1, 2), "translation": ("streets", "maps", "facades")},
 }
-SEGMENTATION_DATASET = {"streets": "streets", "cityscapes": "cityscapes"}
+# Datasets scored with the FCN score (a segmenter is trained first). "streets" is the synthetic stand-in
+# for Cityscapes; with the paper preset the same name reads the real Cityscapes folder.
+SEGMENTATION_DATASET = {"streets"}
+# paper preset: where each real dataset lives (pix2pix A|B layouts; CelebA-HQ-128 as images/ + split)
+PAPER_DATA = {"faces": "../data/celeba_hq", "streets": "../data/cityscapes", "maps": "../data/maps",
+              "facades": "../data/facades"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,10 @@ def book_plan(preset: str) -> list[Job]:
     plan = PLANS[preset]
     runs_root = f"../outputs/{preset}/runs"
     common = {"preset": preset, "data_root": "../data"}
+
+    def data_root(dataset: str) -> dict:
+        return {"data_root": PAPER_DATA[dataset]} if preset == "paper" else {}
+
     jobs: list[Job] = []
 
     def page(name: str, notebook: str, depends_on=(), **params) -> None:
@@ -58,26 +67,26 @@ def book_plan(preset: str) -> list[Job]:
 
     page("datasets", "datasets.ipynb", **common)
     page("architecture", "architecture.ipynb")
+    page("notebook_index", "notebook_index.ipynb")
     gan_runs = []
     for variant in VARIANTS:
         for seed in plan["gan_seeds"]:
             name = f"sndcgan-{variant}-s{seed}"
-            run(name, "train_sndcgan.ipynb", variant=variant, seed=seed)
+            run(name, "train_sndcgan.ipynb", variant=variant, seed=seed, **data_root("faces"))
             gan_runs.append(name)
     seg_runs = []
     for dataset in plan["translation"]:
         if dataset in SEGMENTATION_DATASET:
             name = f"segmenter-{dataset}"
-            run(name, "train_segmenter.ipynb", dataset=dataset)
+            run(name, "train_segmenter.ipynb", dataset=dataset, **data_root(dataset))
             seg_runs.append(name)
     translation_runs: dict[str, list[str]] = {}
     for dataset in plan["translation"]:
         for variant in VARIANTS:
             name = f"cyclegan-{dataset}-{variant}"
             seg = f"segmenter-{dataset}" if dataset in SEGMENTATION_DATASET else None
-            extra = {"segmenter_dir": f"../{run_dir(preset, seg)}"} if seg else {}
             run(name, "train_cyclegan.ipynb", (seg,) if seg else (), variant=variant, dataset=dataset,
-                seed=0, **extra)  # fmt: skip
+                seed=0, **data_root(dataset))  # fmt: skip
             translation_runs.setdefault(dataset, []).append(name)
     page("table1_synthesis", "table1_synthesis.ipynb", gan_runs, runs_root=runs_root, preset=preset)
     page("attention_maps", "attention_maps.ipynb", gan_runs, runs_root=runs_root, preset=preset)

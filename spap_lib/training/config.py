@@ -33,7 +33,12 @@ from spap_lib.models import VARIANTS
 PRESETS = ("paper", "cpu", "smoke")
 CYCLEGAN_DATASETS = ("streets", "maps", "facades")
 # the real datasets the synthetic ones stand in for (pix2pix download names)
-REAL_DATASETS = {"faces": "celeba_hq", "streets": "cityscapes", "maps": "maps", "facades": "facades"}
+REAL_DATASETS = {
+    "faces": "celeba_hq",
+    "streets": "cityscapes",
+    "maps": "maps",
+    "facades": "facades",
+}
 PRECISIONS = ("fp32", "bf16", "fp16")
 
 

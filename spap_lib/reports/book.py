@@ -1,0 +1,256 @@
+"""What the report notebooks render: tables beside the paper's numbers, provenance, and figures.
+
+Each function reads finished run folders (``outputs/<preset>/runs``) and returns a DataFrame, a dict of
+numbers or a matplotlib figure; the notebooks only glue the results into the book's pages.
+"""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from spap_lib.data import synthesize
+from spap_lib.errors import ConfigError
+from spap_lib.metrics import to_uint8
+from spap_lib.models import SNDCGAN_LABELS, VARIANTS, capture_attention
+from spap_lib.paper import paper_value
+from spap_lib.reports.figures import attention_figure, curves_figure, image_grid
+from spap_lib.reports.runs import (
+    find_runs,
+    gan_table,
+    read_log,
+    translation_figure,
+    translation_table,
+)
+from spap_lib.reports.runs import read_metrics as _read_metrics
+from spap_lib.training import load_config, load_generators, make_config, sample
+
+__all__ = ["gan_table", "translation_table"]
+
+
+def _read_json(path: Path) -> dict:
+    import json
+
+    return json.loads(path.read_text())
+
+
+def style_table1(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Table 1 formatted for reading: 2 decimals for distances, parameters in millions."""
+    out = table.copy()
+    for col in out.columns:
+        if "params" in col:
+            out[col] = out[col].map(lambda v: "–" if pd.isna(v) else f"{v / 1e6:.3f}M")
+        elif col != "seeds":
+            out[col] = out[col].map(lambda v: "–" if pd.isna(v) else f"{v:.2f}")
+    return out
+
+
+def table1_numbers(table: pd.DataFrame, metric: str) -> dict:
+    """The numbers the Table 1 page quotes in its text."""
+    best, median = f"{metric} best (ours)", f"{metric} median (ours)"
+    c2f, van = SNDCGAN_LABELS["spap_c2f"], SNDCGAN_LABELS["vanilla"]
+    sentence = (
+        "Ours is FID: the Inception network of clean-fid, the paper's metric, on different data and scale."
+        if metric == "FID"
+        else "Ours is FD-synth, not FID: the Fréchet distance on the features of a small network we "
+        "train on the synthetic data, because the Inception weights cannot be downloaded where this book "
+        "is built. Its values are not on FID's scale; compare variants with each other, not with the paper."
+    )
+    return {
+        "metric_sentence": sentence,
+        "c2f_best": float(table.loc[c2f, best]),
+        "vanilla_best": float(table.loc[van, best]),
+        "c2f_ratio": float(table.loc[c2f, best] / table.loc[van, best]),
+        "paper_c2f_ratio": paper_value("table1", c2f, "fid_best")
+        / paper_value("table1", van, "fid_best"),
+        "max_spread": float(2 * (table[median] - table[best]).max()),
+        "paper_aspp_best": paper_value("table1", SNDCGAN_LABELS["aspp"], "fid_best"),
+        "paper_aspp_median": paper_value("table1", SNDCGAN_LABELS["aspp"], "fid_median"),
+        "n_runs": int(table["seeds"].sum()),
+        "n_seeds": int(table["seeds"].max()),
+    }
+
+
+def provenance(runs_root: str | Path, prefix: str | tuple[str, ...], preset: str) -> pd.DataFrame:
+    """Preset, training size, hardware, seeds, wall time and git commit of a group of runs."""
+    prefixes = (prefix,) if isinstance(prefix, str) else prefix
+    runs = [r for p in prefixes for r in find_runs(runs_root, p)]
+    if not runs:
+        raise ConfigError(f"no evaluated runs named {prefixes} under {runs_root}")
+    summaries = [_read_json(r / "summary.json") for r in runs]
+    configs = [load_config(r) for r in runs]
+    c = configs[0]
+    if c.kind == "gan":
+        size = f"{c.image_size}×{c.image_size}, width ×{c.width:g}, batch {c.batch_size}, {c.steps} steps"
+        size += f" (pyramid frozen for {c.freeze_steps})"
+    else:
+        size = (f"{c.crop_size}×{c.crop_size}, ngf {c.ngf}, {c.n_blocks} blocks, "
+                f"{c.n_epochs}+{c.n_epochs_decay} epochs (pyramid frozen for {c.freeze_epochs})")  # fmt: skip
+    commits = sorted({(s.get("git_commit") or "unknown")[:12] for s in summaries})
+    rows = {
+        "preset": preset,
+        "training": size,
+        "runs": str(len(runs)),
+        "seeds": ", ".join(str(s) for s in sorted({cfg.seed for cfg in configs})),
+        "device": f"{summaries[0].get('device')}, {summaries[0].get('threads')} threads "
+        f"({platform.machine()})",
+        "torch": str(summaries[0].get("torch")),
+        "wall time, all runs (s)": f"{sum(s.get('wall_time_s', 0) for s in summaries):.0f}",
+        "git commit": ", ".join(commits),
+    }
+    return pd.DataFrame({"value": list(rows.values())}, index=list(rows))
+
+
+def _seed0_runs(runs_root: str | Path) -> dict[str, Path]:
+    runs = {}
+    for variant in VARIANTS:
+        cands = find_runs(runs_root, f"sndcgan-{variant}-s")
+        if cands:
+            runs[variant] = cands[0]
+    if not runs:
+        raise ConfigError(f"no evaluated SNDCGAN runs under {runs_root}")
+    return runs
+
+
+def samples_figure(runs_root: str | Path, n: int = 8, seed: int = 0) -> Figure:
+    """Figure 4: ``n`` samples of every variant, the same latent codes for all."""
+    rows = {}
+    for variant, run in _seed0_runs(runs_root).items():
+        G = load_generators(run)["G"]
+        rows[variant] = to_uint8(sample(G, n, seed=seed))
+    return image_grid(rows, ncols=n)
+
+
+def gan_curves_figure(runs_root: str | Path) -> Figure:
+    logs = {variant: read_log(run) for variant, run in _seed0_runs(runs_root).items()}
+    return curves_figure(logs, ("loss_D", "loss_G"))
+
+
+def attention_maps(runs_root: str | Path, variant: str, n: int, seed: int = 0) -> dict:
+    """Samples of a SPAP run and the attention maps of their generation: {"images", "maps": {fuse: (N,h,w)}}."""
+    runs = find_runs(runs_root, f"sndcgan-{variant}-s{seed}")
+    if not runs:
+        raise ConfigError(f"no evaluated run sndcgan-{variant}-s{seed} under {runs_root}")
+    G = load_generators(runs[0])["G"]
+    with capture_attention(G) as maps:
+        images = to_uint8(sample(G, n, seed=seed))
+    return {
+        "images": images,
+        "maps": {key.split("/")[-1]: v[0][:, 0].numpy() for key, v in maps.items()},
+    }
+
+
+def attention_plot(result: dict, title: str) -> Figure:
+    return attention_figure(result["images"], result["maps"], title)
+
+
+def attention_stats(results: dict[str, dict]) -> pd.DataFrame:
+    """Mean attention and its spatial standard deviation per fuse, for each order."""
+    rows = []
+    for order, result in results.items():
+        for i, (fuse, maps) in enumerate(result["maps"].items(), 1):
+            rows.append({"order": order, "fuse": f"{i}: {fuse}", "mean α": float(maps.mean()),
+                         "spatial std of α": float(maps.std(axis=(1, 2)).mean())})  # fmt: skip
+    return pd.DataFrame(rows).set_index(["order", "fuse"]).round(3)
+
+
+def style_translation(table: pd.DataFrame) -> pd.DataFrame:
+    """Tables 2-3 formatted: two decimals, directions as readable headers."""
+    out = table.copy()
+    out.columns = pd.MultiIndex.from_tuples(
+        [(d.replace("_to_", "→").replace("_", " "), m, s) for d, m, s in out.columns]
+    )
+    return out.map(lambda v: "–" if pd.isna(v) else f"{v:.2f}")
+
+
+def translation_numbers(table: pd.DataFrame, dataset: str) -> dict:
+    """The numbers the Table 2/3 pages quote in their text."""
+    from spap_lib.models import CYCLEGAN_LABELS
+
+    c2f, van = CYCLEGAN_LABELS["spap_c2f"], CYCLEGAN_LABELS["vanilla"]
+    if dataset == "streets":
+        col = ("labels_to_photo", "pixel_acc", "ours")
+        return {
+            "c2f_l2p_pixel": float(table.loc[c2f, col]),
+            "vanilla_l2p_pixel": float(table.loc[van, col]),
+        }
+    col = ("aerial_to_map", "psnr", "ours")
+    return {
+        "c2f_a2m_psnr": float(table.loc[c2f, col]),
+        "vanilla_a2m_psnr": float(table.loc[van, col]),
+    }
+
+
+def segmenter_ceiling(runs_root: str | Path) -> pd.DataFrame:
+    m = _read_metrics(Path(runs_root) / "segmenter-streets")
+    s = m["scores"]
+    return pd.DataFrame(
+        {"real test photos": [s["pixel_acc"], s["mean_class_acc"], s["mean_class_iou"]]},
+        index=["per-pixel acc.", "per-class acc.", "class IoU"],
+    ).round(3)
+
+
+def translation_plot(
+    runs_root: str | Path, *datasets: str, data_root: str | Path = "../data", n: int = 4
+) -> Figure:
+    """Figures 5-6: the vanilla and the SPAP coarse-to-fine translations of the first test pairs."""
+    import matplotlib.pyplot as plt
+
+    figs = []
+    for dataset in datasets:
+        for variant in ("vanilla", "spap_c2f"):
+            run = Path(runs_root) / f"cyclegan-{dataset}-{variant}"
+            figs.append(translation_figure(run, data_root, n))
+    # stack the panels vertically into one figure
+    images = []
+    for f in figs:
+        f.canvas.draw()
+        images.append(np.asarray(f.canvas.buffer_rgba())[..., :3])
+        plt.close(f)
+    width = max(im.shape[1] for im in images)
+    padded = [
+        np.pad(im, ((0, 8), (0, width - im.shape[1]), (0, 0)), constant_values=255) for im in images
+    ]
+    stacked = np.concatenate(padded)
+    fig = plt.figure(figsize=(stacked.shape[1] / 100, stacked.shape[0] / 100), facecolor="white")
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.imshow(stacked)
+    ax.axis("off")
+    return fig
+
+
+def dataset_overview(preset: str, data_root: str | Path, n_show: int = 8) -> dict:
+    """The synthetic datasets of a preset: a table and one gallery figure per dataset."""
+    gan = make_config("gan", preset, {"data_root": str(data_root)})
+    cyc = make_config("cyclegan", preset, {"data_root": str(data_root)})
+    specs = {
+        "faces": ("CelebA-HQ-128 (Table 1)", gan.image_size, gan.data_n, gan.data_seed),
+        "streets": ("Cityscapes (Table 2)", cyc.load_size, cyc.data_n, cyc.data_seed),
+        "maps": ("Maps (Table 3)", cyc.load_size, cyc.data_n, cyc.data_seed),
+        "facades": ("Facades (Table 3)", cyc.load_size, cyc.data_n, cyc.data_seed),
+    }
+    from PIL import Image
+
+    rows, galleries = [], {}
+    for name, (stands_for, size, n, seed) in specs.items():
+        folder = synthesize(name, data_root, size=size, n=n, seed=seed)
+        files = (
+            sorted((folder / "images").glob("*.png"))
+            if name == "faces"
+            else sorted((folder / "train").glob("*.png"))
+        )
+        test = sorted((folder / "test").glob("*.png")) if name != "faces" else []
+        rows.append({"dataset": name, "stands in for": stands_for, "size": f"{size}×{size}",
+                     "train": n, "files": len(files) + len(test), "folder": folder.name})  # fmt: skip
+        imgs = [np.asarray(Image.open(f).convert("RGB")) for f in files[:n_show]]
+        if name == "faces":
+            galleries[name] = image_grid({"faces": np.stack(imgs)}, ncols=n_show)
+        else:
+            half = imgs[0].shape[1] // 2
+            galleries[name] = image_grid({"A": np.stack([i[:, :half] for i in imgs]),
+                                          "B": np.stack([i[:, half:] for i in imgs])}, ncols=n_show)  # fmt: skip
+    return {"table": pd.DataFrame(rows).set_index("dataset"), "galleries": galleries}

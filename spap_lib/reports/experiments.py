@@ -1,0 +1,99 @@
+"""What an experiment notebook does, as functions a test can call: train (or resume) one run, evaluate
+it, and describe it. The notebooks in ``notebooks/train_*.ipynb`` are thin wrappers around these.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from spap_lib.reports.evaluate import evaluate_cyclegan, evaluate_gan
+from spap_lib.training import load_config, make_config, train
+
+
+def _overrides(fields: dict, overrides: list[str] | None) -> list[str]:
+    return [f"{k}={v}" for k, v in fields.items()] + list(overrides or [])
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def run_gan(
+    variant: str,
+    seed: int,
+    preset: str,
+    data_root: str,
+    run_dir: str,
+    overrides: list[str] | None = None,
+    cache_root: str = "../data",
+    backbone: str = "auto",
+    fresh: bool = False,
+) -> dict:
+    """Train (or resume, or reuse) one SNDCGAN run of Table 1 and evaluate it; return its records."""
+    if fresh:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    fields = {"variant": variant, "seed": seed, "data_root": data_root, "progress": False}
+    config = make_config("gan", preset, _overrides(fields, overrides))
+    train(config, run_dir)
+    metrics = evaluate_gan(run_dir, data_root=cache_root, backbone=backbone)
+    return {
+        "config": config,
+        "summary": read_json(Path(run_dir) / "summary.json"),
+        "metrics": metrics,
+    }
+
+
+def run_cyclegan(
+    variant: str,
+    dataset: str,
+    seed: int,
+    preset: str,
+    data_root: str,
+    run_dir: str,
+    overrides: list[str] | None = None,
+    cache_root: str = "../data",
+    fresh: bool = False,
+) -> dict:
+    """Train (or resume, or reuse) one CycleGAN run of Tables 2-3 and evaluate it; return its records."""
+    if fresh:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    fields = {
+        "variant": variant,
+        "dataset": dataset,
+        "seed": seed,
+        "data_root": data_root,
+        "progress": False,
+    }
+    config = make_config("cyclegan", preset, _overrides(fields, overrides))
+    train(config, run_dir)
+    metrics = evaluate_cyclegan(run_dir, data_root=cache_root, preset=preset)
+    return {
+        "config": config,
+        "summary": read_json(Path(run_dir) / "summary.json"),
+        "metrics": metrics,
+    }
+
+
+def run_facts(run_dir: str | Path) -> pd.DataFrame:
+    """The provenance of a run as a two-column table: preset-relevant config, hardware, time, commit."""
+    run_dir = Path(run_dir)
+    config = load_config(run_dir)
+    summary = read_json(run_dir / "summary.json")
+    steps = summary.get("steps")
+    rows = {
+        "variant": config.variant,
+        "seed": config.seed,
+        "data": config.dataset if config.data_source == "synthetic" else config.data_root,
+        "data source": config.data_source,
+        "steps": steps,
+        "seconds per step (median)": f"{summary.get('median_step_s', float('nan')):.3f}",
+        "wall time (s)": f"{summary.get('wall_time_s', float('nan')):.1f}",
+        "device": f"{summary.get('device')} ({summary.get('threads')} threads)",
+        "torch": summary.get("torch"),
+        "git commit": (summary.get("git_commit") or "unknown")[:12],
+    }
+    return pd.DataFrame({"value": [str(v) for v in rows.values()]}, index=list(rows))

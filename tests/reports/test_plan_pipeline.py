@@ -1,0 +1,84 @@
+"""The book pipeline: the plan covers every table, jobs are cached by inputs, failures are reported."""
+
+import json
+
+import nbformat
+import pytest
+
+from spap_lib.errors import ConfigError
+from spap_lib.models import VARIANTS
+from spap_lib.reports import pipeline
+from spap_lib.reports.plan import Job, book_plan
+
+
+@pytest.mark.parametrize("preset", ["smoke", "cpu", "paper"])
+def test_plan_covers_every_variant_and_orders_dependencies(preset):
+    jobs = book_plan(preset)
+    names = [j.name for j in jobs]
+    assert len(names) == len(set(names))
+    for variant in VARIANTS:
+        assert f"sndcgan-{variant}-s0" in names and f"sndcgan-{variant}-s1" in names
+        for dataset in ("streets", "maps", "facades"):
+            assert f"cyclegan-{dataset}-{variant}" in names
+    for i, job in enumerate(jobs):
+        assert set(job.depends_on) <= set(names[:i]), job.name
+    assert all(j.parameters.get("preset", preset) == preset for j in jobs)
+
+
+def test_unknown_preset():
+    with pytest.raises(ConfigError, match="unknown preset"):
+        book_plan("huge")
+
+
+def _notebook(path, code):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(code)]  # fmt: skip
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_cache_key_changes_with_code_parameters_library_and_upstream(tmp_path, monkeypatch):
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    monkeypatch.setattr(pipeline, "ROOT", tmp_path)
+    _notebook(nbdir / "a.ipynb", "print(x)")
+    job = Job("a", "a.ipynb", "out/a.ipynb", {"x": 1})
+    key = pipeline.job_key(job, "lib1", {})
+    assert key == pipeline.job_key(Job("a", "a.ipynb", "out/a.ipynb", {"x": 1}), "lib1", {})
+    assert key != pipeline.job_key(Job("a", "a.ipynb", "out/a.ipynb", {"x": 2}), "lib1", {})
+    assert key != pipeline.job_key(job, "lib2", {})
+    dep = Job("b", "a.ipynb", "out/b.ipynb", {}, ("a",))
+    assert pipeline.job_key(dep, "lib1", {"a": "k1"}) != pipeline.job_key(dep, "lib1", {"a": "k2"})
+    # outputs do not change the key, code does
+    nb = nbformat.read(nbdir / "a.ipynb", as_version=4)
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="1\n")]
+    nbformat.write(nb, nbdir / "a.ipynb")
+    assert key == pipeline.job_key(job, "lib1", {})
+    _notebook(nbdir / "a.ipynb", "print(x + 1)")
+    assert key != pipeline.job_key(job, "lib1", {})
+
+
+def test_run_pipeline_caches_and_reports_failures(tmp_path, monkeypatch, capsys):
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    _notebook(nbdir / "ok.ipynb", "print('ran', x)")
+    _notebook(nbdir / "bad.ipynb", "raise ValueError('boom')")
+    jobs = [
+        Job("ok", "ok.ipynb", "book/generated/ok.ipynb", {"x": 3}),
+        Job("bad", "bad.ipynb", "outputs/t/runs/bad/notebook.ipynb", {}),
+        Job("after-bad", "ok.ipynb", "book/generated/after.ipynb", {}, ("bad",)),
+    ]
+    monkeypatch.setattr(pipeline, "ROOT", tmp_path)
+    monkeypatch.setattr(pipeline, "book_plan", lambda preset: jobs)
+    monkeypatch.setattr(pipeline, "source_hash", lambda: "lib")
+    assert pipeline.run_pipeline("smoke", build=False) == 1
+    out = capsys.readouterr().out
+    assert "FAILED" in out and "bad.failed.ipynb" in out and "skipped: after-bad" in out
+    executed = json.loads((tmp_path / "book/generated/ok.ipynb").read_text())
+    assert "ran 3" in json.dumps(executed)
+    assert (tmp_path / "outputs/t/runs/bad/notebook.failed.ipynb").exists()
+    jobs.pop(1)
+    jobs.pop(1)
+    assert pipeline.run_pipeline("smoke", build=False) == 0
+    assert "1 cached" in capsys.readouterr().out
