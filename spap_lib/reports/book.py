@@ -158,12 +158,18 @@ def attention_stats(results: dict[str, dict]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["order", "fuse"]).round(3)
 
 
-def style_translation(table: pd.DataFrame) -> pd.DataFrame:
-    """Tables 2-3 formatted: two decimals, directions as readable headers."""
-    out = table.copy()
+def style_translation(
+    table: pd.DataFrame, directions: tuple[str, ...] | None = None
+) -> pd.DataFrame:
+    """Tables 2-3 formatted for reading: one row per (method, ours/paper), one column per (direction,
+    metric), two decimals; ``directions`` keeps only those columns (Table 3 is shown per dataset)."""
+    out = table.stack("source", future_stack=True)
+    if directions is not None:
+        out = out.loc[:, [c for c in out.columns if c[0] in directions]]
     out.columns = pd.MultiIndex.from_tuples(
-        [(d.replace("_to_", "→").replace("_", " "), m, s) for d, m, s in out.columns]
+        [(d.replace("_to_", "→").replace("_", " "), m.replace("_", " ")) for d, m in out.columns]
     )
+    out = out.reindex(["ours", "paper"], level="source")
     return out.map(lambda v: "–" if pd.isna(v) else f"{v:.2f}")
 
 

@@ -139,7 +139,9 @@ def segmenter_for(dataset: str, preset: str, size: int, folder: Path, data_root:
     )
 
 
-def _pairs(folder: Path, size: int, limit: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+def paired_test_set(
+    folder: Path, size: int, limit: int | None
+) -> tuple[torch.Tensor, torch.Tensor]:
     ds = PairedDataset(folder, phase="test", direction="AtoB", size=size)
     n = len(ds) if limit is None else min(limit, len(ds))
     items = [ds[i] for i in range(n)]
@@ -167,7 +169,7 @@ def evaluate_cyclegan(
         )
     folder = dataset_folder(config, data_root)
     gens = load_generators(run_dir)
-    A, B = _pairs(folder, config.crop_size, n_pairs)
+    A, B = paired_test_set(folder, config.crop_size, n_pairs)
     fake = {
         "G_AB": to_uint8(translate(gens["G_AB"], A)),
         "G_BA": to_uint8(translate(gens["G_BA"], B)),
@@ -208,7 +210,7 @@ def evaluate_segmenter(
 ) -> dict:
     """The segmenter on *real* test photos: the upper bound an ideal labels->photo translation would reach."""
     seg = segmenter_for(dataset, preset, size, folder, data_root)
-    A, B = _pairs(folder, size, n_pairs)
+    A, B = paired_test_set(folder, size, n_pairs)
     photos, labels = to_uint8(A), to_uint8(B)
     scores = score_labels_to_photo(zip(photos, labels), seg.predict, CITYSCAPES_PALETTE)
     coverage = np.mean(

@@ -151,8 +151,11 @@ def run_pipeline(
         ) as exc:  # papermill raises PapermillExecutionError with the cell's traceback
             failed_names.add(job.name)
             msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            outcomes.append(Outcome(job, "failed", time.monotonic() - t0, msg))
-            print(f"    FAILED: {msg}\n    see {output.with_name(output.stem + '.failed.ipynb')}")
+            failed_nb = output.with_name(output.stem + ".failed.ipynb")
+            outcomes.append(
+                Outcome(job, "failed", time.monotonic() - t0, f"{msg} -- see {failed_nb}")
+            )
+            print(f"    FAILED: {msg}\n    see {failed_nb}")
             continue
         seconds = time.monotonic() - t0
         progress.executed_seconds.append(seconds)

@@ -20,9 +20,9 @@ from spap_lib.models import CYCLEGAN_LABELS, SNDCGAN_LABELS, VARIANTS
 from spap_lib.paper import paper_value
 from spap_lib.reports.evaluate import (
     DIRECTIONS,
-    _pairs,
     dataset_folder,
     evaluate_segmenter,
+    paired_test_set,
     read_metrics,
     segmenter_config,
     translate,
@@ -134,7 +134,7 @@ def translation_figure(run_dir: str | Path, cache_root: str | Path, n: int = 4) 
     config = load_config(run_dir)
     folder = dataset_folder(config, cache_root if config.data_source == "synthetic" else "")
     gens = load_generators(run_dir)
-    A, B = _pairs(folder, config.crop_size, n)
+    A, B = paired_test_set(folder, config.crop_size, n)
     rows = {}
     for direction, gen_name in DIRECTIONS[config.dataset].items():
         src, dst = (A, B) if gen_name == "G_AB" else (B, A)

@@ -18,7 +18,9 @@ def _tiny_backbone() -> Backbone:
         torch.nn.AdaptiveAvgPool2d(1),
         torch.nn.Flatten(),
     ).eval()
-    return Backbone("synth", "tiny-reports", "FD-synth", "KD-synth", 32, lambda x: net(x / 127.5 - 1))
+    return Backbone(
+        "synth", "tiny-reports", "FD-synth", "KD-synth", 32, lambda x: net(x / 127.5 - 1)
+    )
 
 
 @pytest.fixture(scope="session")

@@ -34,7 +34,11 @@ def _notebook(path, code):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
                 nbformat.v4.new_code_cell(code)]  # fmt: skip
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, path)
 
 
@@ -74,7 +78,11 @@ def test_run_pipeline_caches_and_reports_failures(tmp_path, monkeypatch, capsys)
     monkeypatch.setattr(pipeline, "source_hash", lambda: "lib")
     assert pipeline.run_pipeline("smoke", build=False) == 1
     out = capsys.readouterr().out
-    assert "FAILED" in out and "bad.failed.ipynb" in out and "skipped: after-bad" in out
+    assert "FAILED" in out and "skipped: after-bad" in out
+    assert (
+        "failed: bad (bad.ipynb) ValueError: boom -- see" in out
+        and "bad/notebook.failed.ipynb" in out
+    )
     executed = json.loads((tmp_path / "book/generated/ok.ipynb").read_text())
     assert "ran 3" in json.dumps(executed)
     assert (tmp_path / "outputs/t/runs/bad/notebook.failed.ipynb").exists()
