@@ -10,12 +10,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from spap_lib.errors import ConfigError
 from spap_lib.reports.evaluate import evaluate_cyclegan, evaluate_gan
 from spap_lib.training import load_config, make_config, train
 
 
-def _overrides(fields: dict, overrides: list[str] | None) -> list[str]:
-    return [f"{k}={v}" for k, v in fields.items()] + list(overrides or [])
+def _overrides(fields: dict, overrides: dict | list[str] | None) -> dict:
+    """Notebook fields plus the user's overrides (a dict, or ``["key=value", ...]`` as on the CLI)."""
+    if isinstance(overrides, dict):
+        return {**fields, **overrides}
+    extra = dict(item.split("=", 1) for item in (overrides or []) if "=" in item)
+    if len(extra) != len(overrides or []):
+        raise ConfigError(f"overrides {overrides!r} must be key=value strings or a dict")
+    return {**fields, **extra}
 
 
 def read_json(path: Path) -> dict:
@@ -28,7 +35,7 @@ def run_gan(
     preset: str,
     data_root: str,
     run_dir: str,
-    overrides: list[str] | None = None,
+    overrides: dict | list[str] | None = None,
     cache_root: str = "../data",
     backbone: str = "auto",
     fresh: bool = False,
@@ -54,7 +61,7 @@ def run_cyclegan(
     preset: str,
     data_root: str,
     run_dir: str,
-    overrides: list[str] | None = None,
+    overrides: dict | list[str] | None = None,
     cache_root: str = "../data",
     fresh: bool = False,
 ) -> dict:
