@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from spap_lib.errors import ConfigError
@@ -90,6 +90,13 @@ def _clock(seconds: float) -> str:
     return f"{m:02d}:{s:02d}"
 
 
+def accepts_fresh(job: Job) -> bool:
+    """Whether the job's notebook has a ``fresh`` parameter (the training notebooks do)."""
+    import papermill
+
+    return "fresh" in papermill.inspect_notebook(str(ROOT / "notebooks" / job.notebook))
+
+
 def execute(job: Job, output: Path) -> None:
     """Run one notebook with papermill into ``output`` (atomically: a temp file, then a rename)."""
     import papermill
@@ -144,6 +151,10 @@ def run_pipeline(
             continue
         print(progress.line(index, job, "running"), flush=True)
         t0 = time.monotonic()
+        if stamp.exists() and accepts_fresh(job):
+            # A finished run whose inputs changed is stale: train it again from scratch. A run without a
+            # stamp was interrupted and resumes from its last checkpoint.
+            job = replace(job, parameters={**job.parameters, "fresh": True})
         try:
             execute(job, output)
         except (

@@ -90,3 +90,27 @@ def test_run_pipeline_caches_and_reports_failures(tmp_path, monkeypatch, capsys)
     jobs.pop(1)
     assert pipeline.run_pipeline("smoke", build=False) == 0
     assert "1 cached" in capsys.readouterr().out
+
+
+def test_stale_finished_runs_restart_fresh(tmp_path, monkeypatch):
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1\nfresh = False", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("print('fresh', fresh)")]  # fmt: skip
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, nbdir / "train.ipynb")
+    jobs = [Job("run", "train.ipynb", "outputs/t/runs/run/notebook.ipynb", {"x": 1})]
+    monkeypatch.setattr(pipeline, "ROOT", tmp_path)
+    monkeypatch.setattr(pipeline, "book_plan", lambda preset: jobs)
+    monkeypatch.setattr(pipeline, "source_hash", lambda: "lib")
+    out = tmp_path / "outputs/t/runs/run/notebook.ipynb"
+    assert pipeline.run_pipeline("smoke", build=False) == 0
+    assert "fresh False" in out.read_text()  # first run (or an interrupted one): resume
+    jobs[0] = Job("run", "train.ipynb", jobs[0].output, {"x": 2})  # inputs changed
+    assert pipeline.run_pipeline("smoke", build=False) == 0
+    assert "fresh True" in out.read_text()
