@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +32,7 @@ from spap_lib.metrics import (
     select_backbone,
     to_uint8,
 )
+from spap_lib.metrics._io import write_json
 from spap_lib.metrics.segmenter import SegmenterConfig
 from spap_lib.metrics.segmenter import preset as segmenter_preset
 from spap_lib.models import count_parameters
@@ -51,12 +51,8 @@ SEGMENTED = ("streets",)
 
 
 def write_metrics(run_dir: str | Path, metrics: dict) -> Path:
-    """Write ``metrics.json`` atomically."""
-    path = Path(run_dir) / METRICS_FILE
-    tmp = path.with_name(f".{METRICS_FILE}.tmp")
-    tmp.write_text(json.dumps(metrics, indent=1, sort_keys=True))
-    os.replace(tmp, path)
-    return path
+    """Write ``metrics.json`` atomically (the metrics package's atomic JSON writer)."""
+    return write_json(Path(run_dir) / METRICS_FILE, metrics)
 
 
 def read_metrics(run_dir: str | Path) -> dict:

@@ -6,7 +6,6 @@ Every function returns a matplotlib ``Figure`` with a white background (readable
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -15,6 +14,7 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from spap_lib.metrics._io import atomic_write
 from spap_lib.models import SPAP
 
 
@@ -140,11 +140,8 @@ def curves_figure(
 
 
 def save_figure(fig: Figure, folder: str | Path, name: str, dpi: int = 110) -> Path:
-    """Save ``fig`` as PNG atomically (temp file + rename) and return its path."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    tmp = folder / f".{name}.tmp.png"
-    fig.savefig(tmp, dpi=dpi, facecolor="white", bbox_inches="tight")
-    os.replace(tmp, path)
-    return path
+    """Save ``fig`` as PNG atomically (the metrics package's temp-file-and-rename writer)."""
+    return atomic_write(
+        Path(folder) / name,
+        lambda tmp: fig.savefig(tmp, format="png", dpi=dpi, facecolor="white", bbox_inches="tight"),
+    )
