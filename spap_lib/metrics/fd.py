@@ -2,8 +2,8 @@
 
 The result carries ``metric`` ("FID" with the Inception backbone, "FD-synth" with the offline
 stand-in) and ``kernel_metric`` ("KID" / "KD-synth"); write tables from ``FDResult.as_dict()`` and the
-name can never be lost. Sec. 4.2 / Table 1 of the paper report FID of 50k samples; CPU runs use fewer
-(``num``), which biases FD upward -- compare variants at equal ``num`` only.
+name can never be lost. The paper (Sec. 4.2, Table 1) does not state how many samples its FID uses; FD is
+biased upward at small ``num`` -- compare variants at equal ``num`` only, and read KID (unbiased) beside it.
 """
 
 from __future__ import annotations

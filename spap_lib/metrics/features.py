@@ -66,11 +66,11 @@ def _features_of(
 def image_features(
     images: np.ndarray | Iterable[np.ndarray],
     backbone: Backbone,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     resolution: int | None = None,
 ) -> np.ndarray:
     """(N, D) features of (H, W, 3) images in [0, 255] (uint8 or float), e.g. a uint8 (N,H,W,3) array."""
-    return _features_of(images, backbone, batch_size, resolution)
+    return _features_of(images, backbone, batch_size or backbone.batch_size, resolution)
 
 
 def generator_features(
@@ -78,7 +78,7 @@ def generator_features(
     backbone: Backbone,
     num: int,
     z_dim: int,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     seed: int = 0,
     quantize: bool = True,
     resolution: int | None = None,
@@ -88,6 +88,7 @@ def generator_features(
     No files are written. Latents: ``torch.randn`` from a ``torch.Generator`` seeded with ``seed``,
     drawn batch by batch, so equal (seed, batch_size) give equal samples.
     """
+    batch_size = batch_size or backbone.batch_size
     if num < 1 or batch_size < 1:
         raise ConfigError(f"num ({num}) and batch_size ({batch_size}) must be positive")
     g = torch.Generator().manual_seed(seed)
@@ -137,14 +138,14 @@ def folder_features(
     files: Sequence[str | Path] | None = None,
     side: str | None = None,
     resolution: int | None = None,
-    batch_size: int = 64,
+    batch_size: int | None = None,
 ) -> np.ndarray:
     """(N, D) features of every image under ``folder`` (recursive, clean-fid's file list and loader),
     or of ``files`` when given. ``side`` takes the left ("A") or right ("B") half of aligned A|B images.
     """
     common = dict(
         num_workers=0,
-        batch_size=batch_size,
+        batch_size=batch_size or backbone.batch_size,
         device=CPU,
         mode="clean",
         custom_fn_resize=backbone.resize,

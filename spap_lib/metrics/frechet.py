@@ -18,6 +18,7 @@ import io
 import warnings
 
 import numpy as np
+import scipy.linalg
 from cleanfid.fid import frechet_distance as _cleanfid_frechet
 
 from spap_lib.errors import ConfigError
@@ -42,9 +43,13 @@ def frechet_distance(
             f"feature dimensions differ ({mu1.shape} vs {mu2.shape}): both sets must come "
             "from the same backbone"
         )
-    # its singular-matrix notice is a print; scipy >= 1.16 deprecates the `disp` it passes
+    # Its singular-matrix notice is a print; scipy >= 1.16 deprecates the `disp` it passes; and with fewer
+    # samples than feature dimensions (FID: 2048) the covariances are singular, for which scipy warns that
+    # sqrtm "might be inaccurate". The value is still the one clean-fid reports; its small-n bias is shown
+    # in the book (FID against n), so the warning is not repeated on every page.
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
         return float(_cleanfid_frechet(mu1, sigma1, mu2, sigma2))
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from spap_lib.errors import ConfigError
-from spap_lib.reports.evaluate import evaluate_cyclegan, evaluate_gan
+from spap_lib.reports.evaluate import evaluate_cyclegan, evaluate_gan, fid_protocol
 from spap_lib.training import load_config, make_config, train
 
 
@@ -37,16 +37,27 @@ def run_gan(
     run_dir: str,
     overrides: dict | list[str] | None = None,
     cache_root: str = "../data",
-    backbone: str = "auto",
+    backbone: str = "default",
     fresh: bool = False,
 ) -> dict:
-    """Train (or resume, or reuse) one SNDCGAN run of Table 1 and evaluate it; return its records."""
+    """Train (or resume, or reuse) one SNDCGAN run of Table 1 and evaluate it; return its records.
+
+    ``backbone="default"`` scores with the preset's protocol (``evaluate.FID_PROTOCOLS``: backbone and image
+    counts); any other value ("auto", "inception", "synth") picks the backbone with the preset's counts.
+    """
     if fresh:
         shutil.rmtree(run_dir, ignore_errors=True)
     fields = {"variant": variant, "seed": seed, "data_root": data_root, "progress": False}
     config = make_config("gan", preset, _overrides(fields, overrides))
     train(config, run_dir)
-    metrics = evaluate_gan(run_dir, data_root=cache_root, backbone=backbone)
+    protocol = fid_protocol(preset)
+    metrics = evaluate_gan(
+        run_dir,
+        data_root=cache_root,
+        backbone=protocol.backbone if backbone == "default" else backbone,
+        n_images=protocol.n_generated,
+        n_reference=protocol.n_reference,
+    )
     return {
         "config": config,
         "summary": read_json(Path(run_dir) / "summary.json"),

