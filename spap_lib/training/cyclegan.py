@@ -101,8 +101,9 @@ def _train_cyclegan(
     set_determinism(config.seed, config.deterministic)
 
     raw = build_networks(config)
-    for net in raw.values():
-        engine.init_weights(net, config.init_std)
+    paired = config.seed if config.paired_init else None
+    for name, net in raw.items():
+        engine.init_weights(net, config.init_std, paired, prefix=f"{name}/")
     raw = {k: engine.prepare_module(v, device, config, world) for k, v in raw.items()}
     betas = (config.beta1, config.beta2)
     opt_G = torch.optim.Adam(

@@ -13,6 +13,7 @@ K processes match one process with the same global batch.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import sys
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 import torch.nn as nn
+import torch.nn.functional as F
 from torch.nn.utils import parametrize
 
 from spap_lib.training.config import Config
@@ -41,24 +43,51 @@ def init_distributed(device: torch.device) -> tuple[int, int, torch.device]:
     return rank, dist.get_world_size(), device
 
 
-def init_weights(module: nn.Module, std: float = 0.02) -> None:
+def named_generator(seed: int, name: str) -> torch.Generator:
+    """A CPU generator seeded from ``(seed, name)`` alone (SHA-256), independent of any other draw."""
+    digest = hashlib.sha256(f"{seed}:{name}".encode()).digest()
+    return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little"))
+
+
+def init_weights(
+    module: nn.Module, std: float = 0.02, paired_seed: int | None = None, prefix: str = ""
+) -> None:
     """N(0, std) conv/linear weights, zero biases; BN weight N(1, std) (reference ``init_weights``).
 
     Under spectral norm the raw weight (``parametrizations.weight.original``) is initialised. SPAP's gamma is
     a bare parameter and stays 0.
+
+    ``paired_seed``: draw each module's weights from its own generator seeded by ``(paired_seed, prefix +
+    module name)`` instead of the global RNG, so every layer two variants share by name starts identical
+    whatever the variants add elsewhere (paired runs; ``RunOptions.paired_init``). Spectral norm's power-
+    iteration vectors are then redrawn from the same generator and refined on the initialised weight (15
+    iterations, as at construction), so they are paired too.
     """
-    for m in module.modules():
+    for name, m in module.named_modules():
+        g = named_generator(paired_seed, prefix + name) if paired_seed is not None else None
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             if parametrize.is_parametrized(m, "weight"):
                 weight = m.parametrizations.weight.original
             else:
                 weight = m.weight
-            nn.init.normal_(weight, 0.0, std)
+            nn.init.normal_(weight, 0.0, std, generator=g)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
+            if g is not None and parametrize.is_parametrized(m, "weight"):
+                _pair_power_iteration(m.parametrizations.weight[0], weight, g)
         elif isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d) and m.affine:
-            nn.init.normal_(m.weight, 1.0, std)
+            nn.init.normal_(m.weight, 1.0, std, generator=g)
             nn.init.zeros_(m.bias)
+
+
+@torch.no_grad()
+def _pair_power_iteration(sn: nn.Module, weight: torch.Tensor, g: torch.Generator) -> None:
+    """Spectral norm's (u, v) drawn from ``g`` and refined on ``weight`` (torch's own construction steps)."""
+    if not hasattr(sn, "_u"):  # 1-d weights need no power iteration
+        return
+    sn._u.copy_(F.normalize(torch.randn(sn._u.shape, generator=g), dim=0, eps=sn.eps))
+    sn._v.copy_(F.normalize(torch.randn(sn._v.shape, generator=g), dim=0, eps=sn.eps))
+    sn._power_method(sn._reshape_weight_to_matrix(weight), 15)
 
 
 def prepare_module(

@@ -114,8 +114,9 @@ def _train_gan(
     set_determinism(config.seed, config.deterministic)
 
     G_raw, D_raw = build_sndcgan(config.variant, config.image_size, config.width, config.z_dim)
-    engine.init_weights(G_raw, config.init_std)
-    engine.init_weights(D_raw, config.init_std)
+    paired = config.seed if config.paired_init else None
+    engine.init_weights(G_raw, config.init_std, paired, prefix="G/")
+    engine.init_weights(D_raw, config.init_std, paired, prefix="D/")
     G_raw = engine.prepare_module(G_raw, device, config, world)
     D_raw = engine.prepare_module(D_raw, device, config, world)
     opt_G = torch.optim.Adam(G_raw.parameters(), config.lr_g, betas=(config.beta1, config.beta2))

@@ -1,0 +1,74 @@
+"""Command ``study``: ``run [--resume] [--pilot] [--part P] [--jobs N]``, ``status``, ``verify``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "study", help="the replication study: run (hours), status, verify the archive"
+    )
+    ssub = p.add_subparsers(dest="study_command", metavar="SUBCOMMAND")
+    ssub.required = True
+
+    r = ssub.add_parser(
+        "run", help="train, score and archive every run of the plan (hours; resumable)"
+    )
+    r.add_argument(
+        "--resume", action="store_true", help="continue an interrupted study (the default)"
+    )
+    r.add_argument("--pilot", action="store_true", help="only the pilot runs (vanilla, seeds 0-2)")
+    r.add_argument("--part", choices=("synthesis", "translation"), default=None)
+    r.add_argument("--jobs", type=int, default=2, help="runs side by side, one thread each")
+    r.set_defaults(func=_run)
+
+    s = ssub.add_parser("status", help="which runs are archived and which are missing")
+    s.set_defaults(func=_status)
+
+    v = ssub.add_parser(
+        "verify", help="re-train the first steps of archived runs, compare with the archive"
+    )
+    v.add_argument(
+        "--run", action="append", default=None, help="run name (default: the first archived)"
+    )
+    v.add_argument("--all", action="store_true", help="every archived run")
+    v.set_defaults(func=_verify)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from spap_lib.errors import ConfigError
+    from spap_lib.study.plan import study_plan
+    from spap_lib.study.runner import run_study
+
+    if args.jobs < 1:
+        raise ConfigError(f"--jobs must be >= 1, got {args.jobs}")
+    failed = run_study(study_plan(args.part, pilot_only=args.pilot), jobs=args.jobs)
+    return 1 if failed else 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from spap_lib.study.archive import completeness
+
+    c = completeness()
+    print(f"archived {len(c.archived)} of {len(c.archived) + len(c.missing)} runs; "
+          f"FID against n: {'archived' if c.fid_vs_n else 'missing'}")  # fmt: skip
+    for name in c.missing:
+        print(f"missing {name}")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from spap_lib.errors import DataError
+    from spap_lib.study.archive import completeness, run_path, verify_run
+    from spap_lib.study.plan import parse_name
+
+    names = args.run or (completeness().archived if args.all else completeness().archived[:1])
+    if not names:
+        raise DataError("no archived study run to verify: run `python -m spap_lib study run` first")
+    bad = 0
+    for name in names:
+        result = verify_run(run_path(parse_name(name)))
+        print(result.line())
+        bad += not result.ok
+    return 1 if bad else 0

@@ -1,0 +1,190 @@
+"""The replication study's plan: which runs, at which scale, scored how (Tables 1 and 3 at CPU scale).
+
+Two parts, each every variant of the paper x several paired seeds, on the embedded synthetic data:
+
+* ``synthesis`` (Table 1): SNDCGAN on synthetic faces, 32x32, width 0.25 (channels 128/64/32/16 in G),
+  batch 16, 6,000 generator steps, pyramid frozen for the first 40% (2,400 steps, Sec. 4.3), the paper's
+  Adam rates (D 2e-4, G 1e-4, betas 0.5/0.999), non-saturating loss, atrous D -- the paper's recipe but for
+  the size, width, batch and steps, which are what two CPU cores afford: a step costs 0.10-0.13 s on one
+  thread (``benchmarks/bench_train.py --kind gan --preset cpu --threads 1``), and two runs go side by side.
+  10,000 faces (9,000 training images). Scored by FID (the Inception of ``spap_lib.metrics.inception``) of
+  1,000 generated images against the first 5,000 training images, KID beside it; over training by FD-synth
+  (the offline stand-in; cheap) of 1,000 images every 10% of the steps.
+* ``translation`` (Table 3): CycleGAN on synthetic facades, 64x64, ngf = ndf = 16, 3 residual blocks,
+  10 + 10 epochs of 200 iterations (4,000 steps, batch 1), pyramid frozen for the first 10 epochs (half, as
+  100 of 200 in Sec. 4.3), the reference recipe otherwise (LSGAN, cycle 10, identity 0.5, pool 50, Adam
+  2e-4). 1,000 training pairs, 100 test pairs; PSNR/SSIM of both directions on the test pairs, at the end
+  and every 2 epochs.
+
+Pairing: seed ``s`` gives every variant the same data order, the same latent codes and, with
+``paired_init``, the same initial weights in every layer the variants share by name
+(``spap_lib.training.engine.init_weights``), so variant differences are measured on paired runs.
+
+Order: a pilot (vanilla, seeds 0-2, both parts) first -- it measures the seed-to-seed spread the number of
+seeds is chosen from (the chapter shows the calculation) -- then seed by seed, every variant of a seed before
+the next seed, so an interrupted study always holds complete paired sets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from spap_lib.errors import ConfigError
+from spap_lib.models import VARIANTS
+from spap_lib.training import make_config
+from spap_lib.training.config import Config
+
+STUDY_VERSION = 1
+ARCHIVE_ROOT = "results/study"  # committed: the archive of every finished run
+WORK_ROOT = "outputs/study"  # git-ignored: run folders with checkpoints, resumable
+DATA_ROOT = "data"
+VERIFY_STEPS = 50  # `study verify` re-trains this many steps and compares weights and losses
+PILOT_SEEDS = (0, 1, 2)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One half of the study: a recipe on top of the cpu preset, its variants and seeds, its scoring."""
+
+    name: str
+    kind: str  # "gan" | "cyclegan"
+    table: str  # the paper's table it replicates
+    variants: tuple[str, ...]
+    seeds: tuple[int, ...]
+    overrides: dict[str, Any] = field(hash=False)
+    curve_points: int = 10  # evaluations over training, every 1/curve_points of the steps
+
+
+SYNTHESIS = Part(
+    name="synthesis",
+    kind="gan",
+    table="table1",
+    variants=VARIANTS,
+    seeds=(0, 1, 2, 3, 4),
+    overrides={
+        "image_size": 32,
+        "width": 0.25,
+        "batch_size": 16,
+        "steps": 6000,
+        "freeze_steps": 2400,
+        "lr_d": 2e-4,
+        "lr_g": 1e-4,
+        "data_n": 10_000,
+        "threads": 1,
+        "paired_init": True,
+        "log_every": 10,
+        "sample_every": 6000,
+        "checkpoint_every": 6000,
+        "n_samples": 64,
+    },
+)
+TRANSLATION = Part(
+    name="translation",
+    kind="cyclegan",
+    table="table3",
+    variants=VARIANTS,
+    seeds=(0, 1, 2, 3, 4),
+    overrides={
+        "dataset": "facades",
+        "load_size": 64,
+        "crop_size": 64,
+        "ngf": 16,
+        "ndf": 16,
+        "n_blocks": 3,
+        "n_epochs": 10,
+        "n_epochs_decay": 10,
+        "freeze_epochs": 10,
+        "max_iters_per_epoch": 200,
+        "data_n": 1000,
+        "threads": 1,
+        "paired_init": True,
+        "log_every": 10,
+        "sample_every": 4000,
+        "checkpoint_every": 4000,
+        "n_samples": 4,
+    },
+)
+PARTS = {p.name: p for p in (SYNTHESIS, TRANSLATION)}
+
+# Scoring (see the module docstring).
+FID_N_GENERATED = 1000
+FID_N_REFERENCE = 5000
+CURVE_N = 1000
+SAMPLE_SEED = 2024  # latent codes of every evaluation sample set
+FID_VS_N = (500, 1000, 2000, 5000)  # the FID-against-n measurement, on one run
+FID_VS_N_RUN = "synthesis-vanilla-s0"
+PILOT_FID_AT = (
+    0.8  # pilot runs are also scored by FID at 80% of the steps (is the curve flat in FID?)
+)
+WEIGHTS_SEEDS = (0,)  # generator weights archived (fp16) for these seeds of every variant
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of the study: part, variant, seed; its name and its full training config."""
+
+    part: str
+    variant: str
+    seed: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.part}-{self.variant}-s{self.seed}"
+
+    @property
+    def is_pilot(self) -> bool:
+        return self.variant == "vanilla" and self.seed in PILOT_SEEDS
+
+    def config(self) -> Config:
+        part = PARTS[self.part]
+        fields = {**part.overrides, "variant": self.variant, "seed": self.seed, "progress": False}
+        return make_config(part.kind, "cpu", fields)
+
+    def total_steps(self) -> int:
+        c = self.config()
+        if c.kind == "gan":
+            return c.steps
+        return (c.n_epochs + c.n_epochs_decay) * c.max_iters_per_epoch
+
+    def curve_steps(self) -> list[int]:
+        """Steps where the run is scored over training: every 1/curve_points of the steps, the last included."""
+        total, k = self.total_steps(), PARTS[self.part].curve_points
+        return [round(total * i / k) for i in range(1, k + 1)]
+
+    def boundaries(self) -> list[int]:
+        """Steps where training pauses: the verification step, then the curve steps."""
+        return sorted({VERIFY_STEPS, *self.curve_steps()})
+
+
+def parse_name(name: str) -> RunSpec:
+    """``synthesis-spap_c2f-s3`` -> RunSpec; a one-line error for anything else."""
+    try:
+        part, variant, seed = name.rsplit("-", 2)
+        spec = RunSpec(part, variant, int(seed.removeprefix("s")))
+    except ValueError:
+        spec = None
+    if spec is None or spec.part not in PARTS or spec.variant not in PARTS[spec.part].variants:
+        raise ConfigError(
+            f"{name!r} is not a study run: `python -m spap_lib study status` lists them"
+        )
+    return spec
+
+
+def study_plan(part: str | None = None, pilot_only: bool = False) -> list[RunSpec]:
+    """Every run, pilot first, then seed-major (all variants of a seed before the next seed)."""
+    if part is not None and part not in PARTS:
+        raise ConfigError(f"unknown study part {part!r}: choose one of {', '.join(PARTS)}")
+    parts = [PARTS[part]] if part else list(PARTS.values())
+    # translation's pilot first: it needs no FID, so it runs while the FID reference statistics are computed
+    pilot = [RunSpec(p.name, "vanilla", s) for p in reversed(parts) for s in PILOT_SEEDS]
+    if pilot_only:
+        return pilot
+    rest = [
+        RunSpec(p.name, v, s)
+        for s in sorted({s for p in parts for s in p.seeds})
+        for p in parts
+        if s in p.seeds
+        for v in p.variants
+    ]
+    return pilot + [r for r in rest if r not in pilot]
