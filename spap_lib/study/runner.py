@@ -170,6 +170,8 @@ def weights_digest(run_dir: Path) -> dict[str, str]:
 
 def _read_log(run_dir: Path) -> list[dict]:
     path = Path(run_dir) / "log.jsonl"
+    if not path.is_file():  # nothing logged yet (fewer steps than log_every)
+        return []
     return [json.loads(ln) for ln in path.read_text().splitlines() if ln.strip()]
 
 

@@ -1,0 +1,120 @@
+"""Statistics of the study: means with 95% confidence intervals, paired differences, the verdict, and power.
+
+Everything is over seeds (the unit of replication; the paper reports best/median over runs, Table 1):
+
+* ``mean_ci``: mean and the two-sided Student-t interval, mean +- t_{0.975, n-1} * sd / sqrt(n).
+* ``paired``: per seed, variant minus vanilla (the runs of a seed share data order, latent codes and the
+  initial weights of every shared layer), then ``mean_ci`` of those differences, also relative to vanilla's
+  mean. Pairing removes the seed-to-seed variation the variants share.
+* ``verdict``: from the interval of the relative paired difference and the paper's relative effect, with
+  "better" meaning lower FID or higher PSNR/SSIM:
+  - "supports": the whole interval is on the better side of 0 (an improvement, at the 5% level);
+  - "contradicts": the whole interval is on the worse side of 0;
+  - "does not support": the interval contains 0 but excludes an improvement as large as the paper's;
+  - "inconclusive at this scale": the interval contains both 0 and the paper's effect.
+* ``seeds_needed``: the smallest n for which a paired two-sided t-test at alpha = 0.05 has the asked power
+  against a true difference ``effect`` when paired differences have standard deviation ``sd`` (noncentral t).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as _st
+
+from spap_lib.errors import ConfigError
+
+LEVEL = 0.95
+VERDICTS = ("supports", "contradicts", "does not support", "inconclusive at this scale")
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean over ``n`` seeds with its standard deviation and confidence interval."""
+
+    mean: float
+    low: float
+    high: float
+    sd: float
+    n: int
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2
+
+    def scaled(self, factor: float) -> Interval:
+        lo, hi = sorted((self.low * factor, self.high * factor))
+        return Interval(self.mean * factor, lo, hi, self.sd * abs(factor), self.n)
+
+
+def mean_ci(values: Sequence[float], level: float = LEVEL) -> Interval:
+    """Mean and two-sided Student-t confidence interval of at least two values."""
+    x = np.asarray(values, dtype=float)
+    if x.ndim != 1 or len(x) < 2 or not np.all(np.isfinite(x)):
+        raise ConfigError(f"a confidence interval needs >= 2 finite values, got {list(x)}")
+    m, sd = float(x.mean()), float(x.std(ddof=1))
+    half = float(_st.t.ppf(0.5 + level / 2, len(x) - 1)) * sd / math.sqrt(len(x))
+    return Interval(m, m - half, m + half, sd, len(x))
+
+
+@dataclass(frozen=True)
+class Paired:
+    """A variant against the baseline over the seeds both have."""
+
+    variant: str
+    seeds: tuple[int, ...]
+    difference: Interval  # variant - baseline, in the metric's units
+    relative: Interval  # the same divided by the baseline's mean over these seeds
+
+
+def paired(values: Mapping[str, Mapping[int, float]], variant: str, baseline: str = "vanilla") -> Paired:
+    """Paired difference of ``variant`` to ``baseline``: ``values[variant][seed]`` per seed."""
+    seeds = tuple(sorted(set(values.get(variant, {})) & set(values.get(baseline, {}))))
+    if len(seeds) < 2:
+        raise ConfigError(f"{variant} and {baseline} share {len(seeds)} seed(s): need at least 2")
+    d = [values[variant][s] - values[baseline][s] for s in seeds]
+    base = float(np.mean([values[baseline][s] for s in seeds]))
+    diff = mean_ci(d)
+    return Paired(variant, seeds, diff, diff.scaled(1 / base))
+
+
+def verdict(relative: Interval, paper_effect: float, lower_is_better: bool) -> str:
+    """One of ``VERDICTS`` (see the module docstring); ``paper_effect`` is the paper's relative change."""
+    sign = -1.0 if lower_is_better else 1.0  # turn "better" into "positive"
+    lo, hi = sorted((sign * relative.low, sign * relative.high))
+    effect = sign * paper_effect
+    if effect <= 0:
+        raise ConfigError(f"the paper's effect {paper_effect:+.3f} is not an improvement")
+    if lo > 0:
+        return "supports"
+    if hi < 0:
+        return "contradicts"
+    if hi < effect:
+        return "does not support"
+    return "inconclusive at this scale"
+
+
+def seeds_needed(sd: float, effect: float, power: float = 0.8, alpha: float = 0.05,
+                 n_max: int = 1000) -> int:  # fmt: skip
+    """Smallest number of paired seeds (>= 2) giving ``power`` to detect a mean difference ``effect``."""
+    if sd <= 0 or effect == 0:
+        raise ConfigError(f"need sd > 0 and a non-zero effect, got sd={sd}, effect={effect}")
+    for n in range(2, n_max + 1):
+        df = n - 1
+        t_crit = _st.t.ppf(1 - alpha / 2, df)
+        nc = abs(effect) / (sd / math.sqrt(n))
+        achieved = _st.nct.sf(t_crit, df, nc) + _st.nct.cdf(-t_crit, df, nc)
+        if achieved >= power:
+            return n
+    return n_max
+
+
+def power_at(sd: float, effect: float, n: int, alpha: float = 0.05) -> float:
+    """Power of the paired two-sided t-test with ``n`` seeds against a true difference ``effect``."""
+    df = n - 1
+    t_crit = _st.t.ppf(1 - alpha / 2, df)
+    nc = abs(effect) / (sd / math.sqrt(n))
+    return float(_st.nct.sf(t_crit, df, nc) + _st.nct.cdf(-t_crit, df, nc))

@@ -1,0 +1,53 @@
+"""The study plan: every variant x seed of both parts, pilot first, paired by seed, names that parse."""
+
+import pytest
+
+from spap_lib.errors import ConfigError
+from spap_lib.models import VARIANTS
+from spap_lib.study import plan as P
+
+
+def test_plan_covers_every_variant_and_seed_pilot_first():
+    specs = P.study_plan()
+    names = [s.name for s in specs]
+    assert len(names) == len(set(names))
+    for part in P.PARTS.values():
+        assert {(s.variant, s.seed) for s in specs if s.part == part.name} == {
+            (v, s) for v in VARIANTS for s in part.seeds
+        }
+    n_pilot = 2 * len(P.PILOT_SEEDS)
+    assert all(s.is_pilot for s in specs[:n_pilot])
+    assert not any(s.is_pilot for s in specs[n_pilot:])
+    # after the pilot, all variants of a seed come before the next seed
+    seeds = [s.seed for s in specs[n_pilot:]]
+    assert seeds == sorted(seeds)
+
+
+def test_configs_follow_the_paper_recipe_at_study_scale():
+    c = P.RunSpec("synthesis", "spap_c2f", 3).config()
+    assert (c.lr_d, c.lr_g, c.beta1, c.beta2) == (2e-4, 1e-4, 0.5, 0.999)  # Sec. 4.3
+    assert c.freeze_steps == round(0.4 * c.steps)  # pyramid frozen for 40% of training
+    assert c.paired_init and c.threads == 1 and c.seed == 3
+    t = P.RunSpec("translation", "aspp", 1).config()
+    assert t.freeze_epochs * 2 == t.n_epochs + t.n_epochs_decay and t.dataset == "facades"
+    assert (t.lr, t.lambda_cyc, t.lambda_identity, t.gan_mode) == (2e-4, 10.0, 0.5, "lsgan")
+
+
+def test_boundaries_hold_the_verify_step_and_every_curve_step():
+    spec = P.RunSpec("synthesis", "vanilla", 0)
+    b = spec.boundaries()
+    assert b[0] == P.VERIFY_STEPS and b[-1] == spec.total_steps()
+    assert spec.curve_steps() == b[1:] and len(b[1:]) == P.SYNTHESIS.curve_points
+
+
+def test_names_round_trip_and_bad_names_are_one_line_errors():
+    for spec in P.study_plan():
+        assert P.parse_name(spec.name) == spec
+    for bad in (
+        "synthesis-vanilla",
+        "synthesis-nope-s0",
+        "other-vanilla-s0",
+        "synthesis-vanilla-x",
+    ):
+        with pytest.raises(ConfigError, match="study status"):
+            P.parse_name(bad)

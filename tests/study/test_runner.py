@@ -1,0 +1,111 @@
+"""The study runner and archive at toy scale: archive schema, verification, interruption and resume."""
+
+import json
+import shutil
+
+import pytest
+
+import spap_lib.study.plan as P
+import spap_lib.study.runner as R
+from spap_lib.errors import DataError
+from spap_lib.study.archive import completeness, load_runs, read_run, verify_run
+
+
+def _run(name, roots):
+    return R.run_one(P.parse_name(name), *roots)
+
+
+def test_archive_schema_and_provenance(tiny_study):
+    out = _run("synthesis-vanilla-s0", tiny_study)
+    assert sorted(p.name for p in out.iterdir()) == ["generator_fp16.pt", "run.json", "samples.png"]
+    rec = read_run(out / "run.json")
+    assert rec["final"]["metric"] == "FID" and rec["final"]["n_generated"] == P.FID_N_GENERATED
+    assert [p["step"] for p in rec["curve"]] == P.parse_name(rec["name"]).curve_steps()
+    assert all("FD-synth" in p and "KD-synth" in p for p in rec["curve"])
+    assert rec["fid_at"]["metric"] == "FID"  # a pilot run is also scored at 80%
+    assert rec["verify"]["steps"] == P.VERIFY_STEPS and set(rec["verify"]["weights"]) >= {"G", "D"}
+    prov = rec["provenance"]
+    assert prov["threads"] == 1 and prov["cpu_model"] and prov["torch"] and prov["train_wall_s"] > 0
+    # not a pilot, not an archived seed: no weights
+    out2 = _run("synthesis-spap_c2f-s1", tiny_study)
+    assert not (out2 / "generator_fp16.pt").exists()
+    assert read_run(out2 / "run.json")["fid_at"] is None
+
+
+def test_translation_run_scores_both_directions(tiny_study):
+    rec = read_run(_run("translation-spap_f2c-s0", tiny_study) / "run.json")
+    for direction in ("facades_to_labels", "labels_to_facades"):
+        assert set(rec["final"][direction]) >= {"psnr", "ssim"}
+        assert rec["curve"][-1][direction] == rec["final"][direction]
+
+
+def test_verify_passes_on_the_archive_and_catches_a_tampered_one(tiny_study):
+    out = _run("translation-vanilla-s1", tiny_study)
+    result = verify_run(out / "run.json")
+    assert result.ok and result.same_cpu, result.line()
+    rec = json.loads((out / "run.json").read_text())
+    rec["verify"]["log"][0]["loss_G"] += 1e-6
+    rec["verify"]["weights"]["G_AB"] = "0" * 64
+    (out / "run.json").write_text(json.dumps(rec))
+    bad = verify_run(out / "run.json")
+    assert not bad.ok and not bad.weights_equal and not bad.losses_equal
+    assert bad.max_loss_difference == pytest.approx(1e-6, rel=1e-3)
+    assert "MISMATCH" in bad.line()
+
+
+def test_interrupted_run_resumes_to_the_same_archive(tiny_study, monkeypatch, tmp_path):
+    straight = read_run(_run("synthesis-aspp-s2", tiny_study) / "run.json")
+    archive, work, data = tiny_study
+    roots = (tmp_path / "archive2", tmp_path / "work2", data)
+    calls = {"n": 0}
+    real = R.score_synthesis
+
+    def crash_on_third(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt  # as a kill would, between two curve points
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(R, "score_synthesis", crash_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        _run("synthesis-aspp-s2", roots)
+    assert not (roots[0] / "synthesis" / "synthesis-aspp-s2").exists()  # nothing half-archived
+    monkeypatch.setattr(R, "score_synthesis", real)
+    resumed = read_run(_run("synthesis-aspp-s2", roots) / "run.json")
+    for key in ("final", "curve"):
+        assert resumed[key] == straight[key], key
+    assert resumed["verify"]["weights"] == straight["verify"]["weights"]
+
+    def strip(records):  # everything but the measured step time
+        return [{k: v for k, v in r.items() if k != "step_s"} for r in records]
+
+    assert strip(resumed["losses"]) == strip(straight["losses"])
+    assert strip(resumed["verify"]["log"]) == strip(straight["verify"]["log"])
+
+
+def test_completeness_and_fid_vs_n(tiny_study):
+    archive, work, data = tiny_study
+    c = completeness(archive)
+    assert not c.archived and not c.complete and len(c.missing) == len(P.study_plan())
+    _run("synthesis-vanilla-s0", tiny_study)
+    assert completeness(archive).archived == ["synthesis-vanilla-s0"]
+    assert [r["name"] for r in load_runs(archive)] == ["synthesis-vanilla-s0"]
+    rec = json.loads(R.fid_vs_n(*tiny_study).read_text())
+    assert [r["n"] for r in rec["rows"][:-1]] == list(P.FID_VS_N)
+    assert rec["rows"][-1]["images"].startswith("real")
+    # a broken record is a one-line error, not a silent skip
+    path = archive / "synthesis" / "synthesis-vanilla-s0" / "run.json"
+    rec = json.loads(path.read_text())
+    del rec["provenance"]["git_commit"]
+    path.write_text(json.dumps(rec))
+    with pytest.raises(DataError, match="provenance.git_commit"):
+        completeness(archive)
+    shutil.rmtree(archive)
+
+
+def test_pending_puts_reference_first_and_fid_vs_n_last(tiny_study):
+    archive = tiny_study[0]
+    todo = R.pending(P.study_plan(), archive)
+    assert todo[0] == R.REFERENCE_JOB and todo[-1] == R.FID_VS_N_JOB
+    assert todo[1:-1] == [s.name for s in P.study_plan()]
+    assert R.pending(P.study_plan("translation"), archive)[0] == "translation-vanilla-s0"

@@ -1,0 +1,60 @@
+"""Confidence intervals, paired differences, verdicts and power on numbers with known answers."""
+
+import pytest
+
+from spap_lib.errors import ConfigError
+from spap_lib.study.stats import Interval, mean_ci, paired, power_at, seeds_needed, verdict
+
+
+def test_mean_ci_matches_the_t_table():
+    ci = mean_ci([1.0, 2.0, 3.0])
+    # t_{0.975, 2} = 4.302653; sd = 1; half width = 4.302653 / sqrt(3)
+    assert ci.mean == 2.0 and ci.sd == 1.0 and ci.n == 3
+    assert ci.half_width == pytest.approx(4.302653 / 3**0.5, rel=1e-6)
+    with pytest.raises(ConfigError):
+        mean_ci([1.0])
+    with pytest.raises(ConfigError):
+        mean_ci([1.0, float("nan")])
+
+
+def test_paired_difference_uses_common_seeds_only():
+    values = {"vanilla": {0: 10.0, 1: 12.0, 2: 14.0, 3: 99.0}, "spap": {0: 8.0, 1: 9.0, 2: 13.0}}
+    p = paired(values, "spap")
+    assert p.seeds == (0, 1, 2)
+    assert p.difference.mean == pytest.approx(-2.0) and p.difference.sd == pytest.approx(1.0)
+    assert p.relative.mean == pytest.approx(-2.0 / 12.0)
+    assert p.relative.low == pytest.approx(p.difference.low / 12.0)
+    with pytest.raises(ConfigError, match="share 1 seed"):
+        paired({"vanilla": {0: 1.0}, "spap": {0: 2.0, 1: 3.0}}, "spap")
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "lower_is_better", "expected"),
+    [
+        (-0.40, -0.05, True, "supports"),  # FID lower for sure
+        (0.02, 0.30, True, "contradicts"),  # FID higher for sure
+        (-0.10, 0.15, True, "does not support"),  # excludes the paper's -23%
+        (-0.40, 0.10, True, "inconclusive at this scale"),  # contains 0 and -23%
+        (0.01, 0.09, False, "supports"),  # PSNR higher for sure
+        (-0.02, 0.03, False, "does not support"),  # excludes +5%
+        (-0.02, 0.08, False, "inconclusive at this scale"),
+    ],
+)
+def test_verdict(low, high, lower_is_better, expected):
+    rel = Interval((low + high) / 2, low, high, 0.1, 5)
+    effect = -0.23 if lower_is_better else 0.05
+    assert verdict(rel, effect, lower_is_better) == expected
+
+
+def test_verdict_refuses_a_paper_effect_that_is_no_improvement():
+    with pytest.raises(ConfigError):
+        verdict(Interval(0, -1, 1, 1, 3), +0.1, lower_is_better=True)
+
+
+def test_seeds_needed_matches_gpower():
+    # G*Power, paired t-test, d = 1, alpha 0.05 two-tailed, power 0.8: n = 10, actual power 0.803
+    assert seeds_needed(sd=1.0, effect=1.0) == 10
+    assert power_at(1.0, 1.0, 10) == pytest.approx(0.8031, abs=1e-3)
+    assert seeds_needed(sd=2.0, effect=1.0) > seeds_needed(sd=1.0, effect=1.0)
+    with pytest.raises(ConfigError):
+        seeds_needed(0.0, 1.0)
