@@ -70,7 +70,9 @@ class Paired:
     relative: Interval  # the same divided by the baseline's mean over these seeds
 
 
-def paired(values: Mapping[str, Mapping[int, float]], variant: str, baseline: str = "vanilla") -> Paired:
+def paired(
+    values: Mapping[str, Mapping[int, float]], variant: str, baseline: str = "vanilla"
+) -> Paired:
     """Paired difference of ``variant`` to ``baseline``: ``values[variant][seed]`` per seed."""
     seeds = tuple(sorted(set(values.get(variant, {})) & set(values.get(baseline, {}))))
     if len(seeds) < 2:
