@@ -54,11 +54,13 @@ def table1_numbers(table: pd.DataFrame, metric: str) -> dict:
     best, median = f"{metric} best (ours)", f"{metric} median (ours)"
     c2f, van = SNDCGAN_LABELS["spap_c2f"], SNDCGAN_LABELS["vanilla"]
     sentence = (
-        "Ours is FID: the Inception network of clean-fid, the paper's metric, on different data and scale."
+        "Ours is FID, the paper's metric: the FID Inception network (weights verified by their SHA-256, "
+        "below), computed exactly as clean-fid's compute_fid in its clean mode -- on other data and at "
+        "another scale, so compare the variants' ratios with the paper's, not the values."
         if metric == "FID"
         else "Ours is FD-synth, not FID: the Fréchet distance on the features of a small network we "
-        "train on the synthetic data, because the Inception weights cannot be downloaded where this book "
-        "is built. Its values are not on FID's scale; compare variants with each other, not with the paper."
+        "train on the synthetic data (this preset scores with it to stay fast; the cpu and paper presets "
+        "use FID). Its values are not on FID's scale; compare variants with each other, not with the paper."
     )
     return {
         "metric_sentence": sentence,
@@ -73,6 +75,24 @@ def table1_numbers(table: pd.DataFrame, metric: str) -> dict:
         "n_runs": int(table["seeds"].sum()),
         "n_seeds": int(table["seeds"].max()),
     }
+
+
+def fd_facts(runs_root: str | Path) -> pd.DataFrame:
+    """How Table 1's distance was computed (the same for every run, else an error): backbone, weights'
+    SHA-256, images on each side, resize -- what ``metrics.json`` records beside each value."""
+    records = [_read_metrics(r) for r in find_runs(runs_root, "sndcgan-")]
+    if not records:
+        raise ConfigError(f"no evaluated SNDCGAN runs under {runs_root}")
+    keys = ("metric", "kernel_metric", "backbone", "weights_sha256", "n_generated", "n_reference",
+            "resize")  # fmt: skip
+    facts = {k: sorted({str(m.get(k, "not recorded")) for m in records}) for k in keys}
+    mixed = [k for k, v in facts.items() if len(v) > 1 and k != "n_reference"]
+    if mixed:
+        raise ConfigError(f"runs under {runs_root} were scored differently ({mixed}): re-evaluate them")
+    labels = {"metric": "distance", "kernel_metric": "kernel distance", "backbone": "backbone",
+              "weights_sha256": "weights SHA-256", "n_generated": "generated images per run",
+              "n_reference": "reference (training) images", "resize": "resize"}  # fmt: skip
+    return pd.DataFrame({"value": [", ".join(facts[k]) for k in keys]}, index=[labels[k] for k in keys])
 
 
 def provenance(runs_root: str | Path, prefix: str | tuple[str, ...], preset: str) -> pd.DataFrame:

@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def source_hash(package_dir: Path = ROOT / "spap_lib") -> str:
-    """SHA-256 over every file of the library (path and bytes), so any code change invalidates runs."""
+    """SHA-256 over every file of a folder (path and bytes): the library, so any code change invalidates
+    runs, or an archive a page renders."""
     digest = hashlib.sha256()
     for path in sorted(package_dir.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
@@ -55,6 +56,7 @@ def job_key(job: Job, lib_hash: str, upstream: dict[str, str]) -> str:
         "parameters": job.parameters,
         "lib": lib_hash,
         "upstream": [upstream[name] for name in job.depends_on],
+        "reads": [source_hash(ROOT / folder) for folder in job.reads],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 

@@ -23,6 +23,7 @@ PLANS: dict[str, dict] = {
 # Datasets scored with the FCN score (a segmenter is trained first). "streets" is the synthetic stand-in
 # for Cityscapes; with the paper preset the same name reads the real Cityscapes folder.
 SEGMENTATION_DATASET = {"streets"}
+STUDY_ARCHIVE = "results/study"  # the replication study's archive (spap_lib.study.plan.ARCHIVE_ROOT)
 # paper preset: where each real dataset lives (pix2pix A|B layouts; CelebA-HQ-128 as images/ + split)
 PAPER_DATA = {"faces": "../data/celeba_hq", "streets": "../data/cityscapes", "maps": "../data/maps",
               "facades": "../data/facades"}  # fmt: skip
@@ -35,6 +36,7 @@ class Job:
     output: str  # executed notebook, relative to the repository root
     parameters: dict = field(hash=False)
     depends_on: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()  # committed folders (relative to the repository root) the page renders
 
 
 def run_dir(preset: str, name: str) -> str:
@@ -54,8 +56,10 @@ def book_plan(preset: str) -> list[Job]:
 
     jobs: list[Job] = []
 
-    def page(name: str, notebook: str, depends_on=(), **params) -> None:
-        jobs.append(Job(name, notebook, f"book/generated/{name}.ipynb", params, tuple(depends_on)))
+    def page(name: str, notebook: str, depends_on=(), reads=(), **params) -> None:
+        jobs.append(
+            Job(name, notebook, f"book/generated/{name}.ipynb", params, tuple(depends_on), reads)
+        )
 
     def run(name: str, notebook: str, depends_on=(), **params) -> None:
         params = {**common, **params, "run_dir": f"../{run_dir(preset, name)}"}
@@ -88,7 +92,12 @@ def book_plan(preset: str) -> list[Job]:
             run(name, "train_cyclegan.ipynb", (seg,) if seg else (), variant=variant, dataset=dataset,
                 seed=0, **data_root(dataset))  # fmt: skip
             translation_runs.setdefault(dataset, []).append(name)
-    page("table1_synthesis", "table1_synthesis.ipynb", gan_runs, runs_root=runs_root, preset=preset)
+    # the replication study is archived, not run by the book: the page renders results/study in seconds
+    short = f"{run_dir(preset, 'sndcgan-spap_c2f-s0')}"
+    page("study", "study.ipynb", ("sndcgan-spap_c2f-s0",), (STUDY_ARCHIVE,),
+         archive_root=f"../{STUDY_ARCHIVE}", short_run=f"../{short}")  # fmt: skip
+    page("table1_synthesis", "table1_synthesis.ipynb", gan_runs, (STUDY_ARCHIVE,),
+         runs_root=runs_root, preset=preset, study_root=f"../{STUDY_ARCHIVE}")  # fmt: skip
     page("attention_maps", "attention_maps.ipynb", gan_runs, runs_root=runs_root, preset=preset)
     seg_translation = [
         n for d in plan["translation"] if d in SEGMENTATION_DATASET for n in translation_runs[d]

@@ -14,6 +14,7 @@ archive exists are skipped, so an interrupted study resumes with ``study run --r
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import json
 import os
@@ -199,6 +200,8 @@ def run_one(
     if (out / "run.json").is_file():
         return out
     config = spec.config()
+    if Path(data_root) != Path(P.DATA_ROOT):  # training reads the synthetic data from the same root
+        config = dataclasses.replace(config, data_root=str(data_root))
     run_dir = Path(work_root) / "runs" / spec.name
     state_path = run_dir / STATE_FILE
     state = json.loads(state_path.read_text()) if state_path.is_file() else {}

@@ -1,0 +1,344 @@
+"""What the study chapter shows, computed from the archive: tables with intervals, the verdict, power,
+curves, samples and the attention of a trained SPAP. The notebook only glues these.
+
+Claims tested (the paper's numbers from ``paper_tables.csv``; "effect" = relative change against vanilla):
+* Table 1 (synthesis): FID of each variant against vanilla; the paper's effect is its median over runs
+  (SPAP c2f 26.11 -> 20.11, -23%). The headline claim is SPAP coarse-to-fine on FID.
+* Table 3 (translation, facades): PSNR and SSIM of both directions; the paper's effect is its single number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.figure import Figure
+
+from spap_lib.models import CYCLEGAN_LABELS, SNDCGAN_LABELS, VARIANTS, build_sndcgan
+from spap_lib.paper import paper_value
+from spap_lib.study import plan as P
+from spap_lib.study.archive import load_runs
+from spap_lib.study.stats import Interval, mean_ci, paired, power_at, seeds_needed, verdict
+
+HEADLINE = ("synthesis", "spap_c2f", "FID")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One score of a part: how to read it from a run record, which way is better, the paper's numbers."""
+
+    name: str
+    lower_is_better: bool
+    path: tuple[str, ...]  # keys into run["final"]
+    paper: tuple[str, str, str] | None  # (metric, direction, dataset) in paper_tables.csv
+
+    def value(self, run: dict[str, Any]) -> float:
+        v: Any = run["final"]
+        for k in self.path:
+            v = v[k]
+        return float(v)
+
+
+METRICS: dict[str, tuple[Metric, ...]] = {
+    "synthesis": (
+        Metric("FID", True, ("value",), ("fid_median", "", "")),
+        Metric("KID", True, ("kernel_value",), None),
+    ),
+    "translation": tuple(
+        Metric(f"{label} {m.upper()}", False, (direction, m), (m, direction, "facades"))
+        for direction, label in (("facades_to_labels", "F→L"), ("labels_to_facades", "L→F"))
+        for m in ("psnr", "ssim")
+    ),
+}
+
+
+def paper_effect(part: str, variant: str, metric: Metric) -> float | None:
+    """The paper's relative change of ``metric`` for ``variant`` against vanilla, or None."""
+    if metric.paper is None or variant == "vanilla":
+        return None
+    name, direction, dataset = metric.paper
+    table = P.PARTS[part].table
+    labels = SNDCGAN_LABELS if part == "synthesis" else CYCLEGAN_LABELS
+    ours = paper_value(table, labels[variant], name, direction, dataset)
+    base = paper_value(table, labels["vanilla"], name, direction, dataset)
+    return ours / base - 1.0
+
+
+def values_by_variant(runs: list[dict], metric: Metric) -> dict[str, dict[int, float]]:
+    out: dict[str, dict[int, float]] = {}
+    for run in runs:
+        out.setdefault(run["variant"], {})[run["seed"]] = metric.value(run)
+    return out
+
+
+def comparisons(runs: list[dict], part: str) -> pd.DataFrame:
+    """One row per (metric, variant): mean [CI] over seeds, paired difference to vanilla [CI], verdict."""
+    rows = []
+    for metric in METRICS[part]:
+        values = values_by_variant(runs, metric)
+        for variant in VARIANTS:
+            v = values.get(variant, {})
+            row: dict[str, Any] = {"metric": metric.name, "variant": variant, "seeds": len(v)}
+            if len(v) >= 2:
+                ci = mean_ci(list(v.values()))
+                row.update(mean=ci.mean, low=ci.low, high=ci.high)
+            effect = paper_effect(part, variant, metric)
+            row["paper effect"] = effect
+            if variant != "vanilla" and len(set(v) & set(values.get("vanilla", {}))) >= 2:
+                p = paired(values, variant)
+                row.update(diff=p.difference.mean, diff_low=p.difference.low,
+                           diff_high=p.difference.high, rel=p.relative.mean,
+                           rel_low=p.relative.low, rel_high=p.relative.high)  # fmt: skip
+                if effect is not None:
+                    row["verdict"] = verdict(p.relative, effect, metric.lower_is_better)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def headline(runs_by_part: dict[str, list[dict]]) -> dict[str, Any]:
+    """The verdict on the paper's main claim (SPAP c2f lowers FID) with the numbers that decide it."""
+    part, variant, metric_name = HEADLINE
+    table = comparisons(runs_by_part.get(part, []), part)
+    row = table[(table.metric == metric_name) & (table.variant == variant)]
+    if row.empty or "verdict" not in row or pd.isna(row.iloc[0].get("verdict")):
+        return {"verdict": "not yet measured", "sentence": "The study's runs are not archived yet."}
+    r = row.iloc[0]
+    sentence = (
+        f"SPAP (coarse-to-fine) against the vanilla SNDCGAN over {int(r.seeds)} paired seeds: FID "
+        f"{r.rel * 100:+.1f}% (95% CI {r.rel_low * 100:+.1f}% to {r.rel_high * 100:+.1f}%) where the paper "
+        f"reports {r['paper effect'] * 100:+.1f}% -- {r.verdict}."
+    )
+    return {"verdict": r.verdict, "sentence": sentence, "rel": r.rel, "rel_low": r.rel_low,
+            "rel_high": r.rel_high, "paper": r["paper effect"], "seeds": int(r.seeds)}  # fmt: skip
+
+
+def power_analysis(runs: list[dict], part: str = "synthesis") -> dict[str, Any]:
+    """The seed count from the pilot (vanilla seeds) and, once paired runs exist, the achieved power.
+
+    Before pairs exist, paired differences are assumed no more correlated than independent runs:
+    sd_diff = sqrt(2) * sd_vanilla (pairing can only lower it when runs of a seed are alike).
+    """
+    metric = METRICS[part][0]
+    values = values_by_variant(runs, metric)
+    pilot = [values.get("vanilla", {})[s] for s in P.PILOT_SEEDS if s in values.get("vanilla", {})]
+    if len(pilot) < 2:
+        return {}
+    pilot_ci = mean_ci(pilot)
+    variant = "spap_c2f"  # the headline variant in both parts
+    effect_rel = paper_effect(part, variant, metric)
+    effect = abs(effect_rel) * pilot_ci.mean
+    sd_assumed = np.sqrt(2) * pilot_ci.sd
+    out: dict[str, Any] = {
+        "metric": metric.name,
+        "pilot_values": pilot,
+        "pilot_mean": pilot_ci.mean,
+        "pilot_sd": pilot_ci.sd,
+        "pilot_cv": pilot_ci.sd / pilot_ci.mean,
+        "effect_rel": effect_rel,
+        "effect_abs": effect,
+        "sd_diff_assumed": sd_assumed,
+        "seeds_needed_assumed": seeds_needed(sd_assumed, effect),
+        "seeds_run": len(P.PARTS[part].seeds),
+        "power_at_seeds_run_assumed": power_at(sd_assumed, effect, len(P.PARTS[part].seeds)),
+    }
+    if len(set(values.get(variant, {})) & set(values.get("vanilla", {}))) >= 2:
+        p = paired(values, variant)
+        out.update(
+            sd_diff_observed=p.difference.sd,
+            seeds_needed_observed=seeds_needed(p.difference.sd, effect),
+            power_observed=power_at(p.difference.sd, effect, p.difference.n),
+            correlation=_correlation(values, variant),
+        )
+    return out
+
+
+def _correlation(values: dict[str, dict[int, float]], variant: str) -> float:
+    seeds = sorted(set(values[variant]) & set(values["vanilla"]))
+    if len(seeds) < 3:
+        return float("nan")
+    a = [values[variant][s] for s in seeds]
+    b = [values["vanilla"][s] for s in seeds]
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def flatness(runs: list[dict], part: str) -> pd.DataFrame:
+    """Per run: the curve's relative change over the last 20% of training (criterion: under 10%)."""
+    rows = []
+    for run in runs:
+        curve = run["curve"]
+        total = curve[-1]["step"]
+        start = min(curve, key=lambda p: abs(p["step"] - 0.8 * total))
+        for metric, get in _curve_metrics(part).items():
+            a, b = get(start), get(curve[-1])
+            rows.append({"run": run["name"], "variant": run["variant"], "seed": run["seed"],
+                         "curve metric": metric, "at 80%": a, "at 100%": b,
+                         "change": b / a - 1.0})  # fmt: skip
+        if run.get("fid_at"):
+            a, b = run["fid_at"]["value"], run["final"]["value"]
+            rows.append({"run": run["name"], "variant": run["variant"], "seed": run["seed"],
+                         "curve metric": "FID", "at 80%": a, "at 100%": b, "change": b / a - 1.0})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _curve_metrics(part: str) -> dict[str, Any]:
+    if part == "synthesis":
+        return {"FD-synth": lambda p: p["FD-synth"]}
+    return {
+        "F→L PSNR": lambda p: p["facades_to_labels"]["psnr"],
+        "L→F PSNR": lambda p: p["labels_to_facades"]["psnr"],
+    }
+
+
+def curves_figure(runs: list[dict], part: str) -> Figure:
+    """Curve metric over training: median over seeds per variant, band from min to max."""
+    metrics = _curve_metrics(part)
+    fig = Figure(figsize=(5.0 * len(metrics), 3.4), facecolor="white")
+    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    for ax, (name, get) in zip(axes, metrics.items()):
+        for variant in VARIANTS:
+            curves = [r["curve"] for r in runs if r["variant"] == variant]
+            if not curves:
+                continue
+            n = min(len(c) for c in curves)
+            steps = [p["step"] for p in curves[0][:n]]
+            y = np.array([[get(p) for p in c[:n]] for c in curves])
+            line = ax.plot(steps, np.median(y, axis=0), label=f"{variant} ({len(curves)})", lw=1.5)
+            ax.fill_between(
+                steps, y.min(axis=0), y.max(axis=0), color=line[0].get_color(), alpha=0.15
+            )
+        freeze = P.PARTS[part].overrides
+        at = freeze.get("freeze_steps") or freeze["freeze_epochs"] * freeze["max_iters_per_epoch"]
+        ax.axvline(at, color="grey", lw=0.8, ls="--")
+        ax.set_xlabel("training step (dashed: pyramid starts training)")
+        ax.set_title(name, fontsize=10)
+        if part == "synthesis":
+            ax.set_yscale("log")
+    axes[0].legend(fontsize=8, title="variant (seeds)", title_fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def compute_spent(runs: list[dict]) -> dict[str, Any]:
+    train = sum(r["provenance"]["train_wall_s"] for r in runs)
+    evals = sum(r["provenance"].get("eval_wall_s", 0.0) for r in runs)
+    provs = [r["provenance"] for r in runs]
+    return {
+        "runs": len(runs),
+        "train_hours": train / 3600,
+        "eval_hours": evals / 3600,
+        "core_hours": (train + evals) * max(p["threads"] for p in provs) / 3600 if provs else 0.0,
+        "cpu": sorted({p["cpu_model"] for p in provs}),
+        "torch": sorted({p["torch"] for p in provs}),
+        "commits": sorted({(p["git_commit"] or "unknown")[:12] for p in provs}),
+        "first": min((p["finished_utc"] for p in provs), default=""),
+        "last": max((p["finished_utc"] for p in provs), default=""),
+    }
+
+
+def trained_generator(root: str | Path, variant: str, seed: int = 0) -> torch.nn.Module | None:
+    """The archived (fp16) generator of a synthesis run, in fp32 and eval mode, or None if not archived."""
+    path = Path(root) / "synthesis" / f"synthesis-{variant}-s{seed}" / "generator_fp16.pt"
+    if not path.is_file():
+        return None
+    c = P.SYNTHESIS.overrides
+    G, _ = build_sndcgan(variant, c["image_size"], c["width"])
+    state = torch.load(path, map_location="cpu", weights_only=True)["G"]
+    G.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    G.z_dist = "uniform"
+    return G.eval()
+
+
+def runs_by_part(root: str | Path = P.ARCHIVE_ROOT) -> dict[str, list[dict]]:
+    return {part: load_runs(root, part) for part in P.PARTS}
+
+
+def interval_text(ci: Interval, fmt: str = ".2f") -> str:
+    return f"{ci.mean:{fmt}} [{ci.low:{fmt}}, {ci.high:{fmt}}]"
+
+
+# --- the chapter -------------------------------------------------------------------------------------------
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None or pd.isna(v) else f"{v * 100:+.1f}%"
+
+
+def display_comparisons(table: pd.DataFrame, fmt: str) -> pd.DataFrame:
+    """The comparison table for reading: mean [95% CI], paired change to vanilla [95% CI], verdict."""
+    out = pd.DataFrame(
+        {
+            "metric": table["metric"],
+            "variant": table["variant"],
+            "seeds": table["seeds"],
+            "mean [95% CI]": [
+                "–"
+                if pd.isna(r.get("mean"))
+                else f"{r['mean']:{fmt}} [{r['low']:{fmt}}, {r['high']:{fmt}}]"
+                for _, r in table.iterrows()
+            ],
+            "paired change vs vanilla [95% CI]": [
+                "–"
+                if pd.isna(r.get("rel"))
+                else f"{_pct(r['rel'])} [{_pct(r['rel_low'])}, {_pct(r['rel_high'])}]"
+                for _, r in table.iterrows()
+            ],
+            "paper's change": [_pct(v) for v in table["paper effect"]],
+            "verdict": table.get("verdict", pd.Series(["–"] * len(table))).fillna("–"),
+        }
+    )
+    return out.set_index(["metric", "variant"])
+
+
+def samples_figure(root: str | Path, part: str, seed: int = 0) -> Figure | None:
+    """The archived sample grid of each variant's seed-``seed`` run, side by side, pixels kept sharp."""
+    from PIL import Image
+
+    grids = {}
+    for variant in VARIANTS:
+        path = Path(root) / part / f"{part}-{variant}-s{seed}" / "samples.png"
+        if path.is_file():
+            grids[variant] = np.asarray(Image.open(path).convert("RGB"))
+    if not grids:
+        return None
+    fig = Figure(figsize=(3.2 * len(grids), 3.4), facecolor="white")
+    for i, (variant, img) in enumerate(grids.items(), 1):
+        ax = fig.add_subplot(1, len(grids), i)
+        ax.imshow(img, interpolation="nearest")
+        ax.set_title(variant, fontsize=10)
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def trained_attention(root: str | Path, variant: str, n: int = 4):
+    """Samples and attention maps of the archived trained SPAP generator (seed 0), or None."""
+    from spap_lib.metrics import to_uint8
+    from spap_lib.models import capture_attention
+    from spap_lib.training import sample
+
+    G = trained_generator(root, variant)
+    if G is None:
+        return None
+    with capture_attention(G) as maps:
+        images = to_uint8(sample(G, n, seed=0))
+    return {
+        "images": images,
+        "maps": {k.split("/")[-1]: v[0][:, 0].numpy() for k, v in maps.items()},
+    }
+
+
+def fid_vs_n_table(root: str | Path) -> pd.DataFrame | None:
+    from spap_lib.study.archive import read_fid_vs_n
+
+    rec = read_fid_vs_n(root)
+    if rec is None:
+        return None
+    df = pd.DataFrame(rec["rows"])
+    largest = df[df.images == "generated"].n.max()
+    ref = df[(df.images == "generated") & (df.n == largest)].FID.iloc[0]
+    df["FID / FID at largest n"] = df.FID / ref
+    return df.rename(columns={"images": "images scored", "n": "n images"})
