@@ -39,12 +39,12 @@ class ASPP(nn.Module):
         sn: bool = False,
     ):
         super().__init__()
-        self.pyramid = AtrousPyramid(channels, atrous_rates, sn=sn)
+        self.levels = AtrousPyramid(channels, atrous_rates, sn=sn)
         self.branch_activation = activation()
         self.project = maybe_sn(nn.Conv2d(5 * channels, channels, 1), sn)
         self.norm = norm(channels) if norm is not None else nn.Identity()
         self.activation = activation()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        levels = [self.branch_activation(f) for f in self.pyramid(x)]
+        levels = [self.branch_activation(f) for f in self.levels(x)]
         return self.activation(self.norm(self.project(torch.cat(levels, dim=1))))

@@ -12,7 +12,8 @@ the first three, LeakyReLU(0.2), instance norm after all but the first and the l
 
 Parameter names. ``self.model`` is the reference's ``nn.Sequential`` with the same indices, so the keys of a
 reference checkpoint (``model.1.weight``, ``model.10.conv_block.1.weight``, ``model.5.weight`` ...) are ours
-too; the added blocks live outside it (``pyramid.*`` in G, ``pyramid.*`` or ``model.5.atrous.*`` in D).
+too; the added blocks live outside it (``pyramid_pooling.*`` in G, ``pyramid_pooling.*`` (ASPP) or
+``model.5.atrous.*`` in D).
 Load a reference ``latest_net_G_A.pth`` with ``load_state_dict(sd, strict=False)`` and check that only our
 added keys are reported missing (:func:`load_reference_weights` does exactly that).
 """
@@ -107,18 +108,17 @@ class CycleGANGenerator(nn.Module):
         self.model = nn.Sequential(*model)
         self.insert_at = 4 + 6 + n_blocks + 3  # after the first upsampling layer's ReLU
         kind = generator_module(variant)
+        self.pyramid_pooling: nn.Module | None = None  # SPAP, ASPP or nothing (vanilla)
         if kind == "spap":
-            self.pyramid = SPAP(ngf * 2, atrous_rates, order=spap_order(variant))
+            self.pyramid_pooling = SPAP(ngf * 2, atrous_rates, order=spap_order(variant))
         elif kind == "aspp":
-            self.pyramid = ASPP(ngf * 2, atrous_rates, norm=InstanceNorm, activation=_relu)
-        else:
-            self.pyramid = None
+            self.pyramid_pooling = ASPP(ngf * 2, atrous_rates, norm=InstanceNorm, activation=_relu)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.pyramid is None:
+        if self.pyramid_pooling is None:
             return self.model(x)
         h = self.model[: self.insert_at](x)
-        return self.model[self.insert_at :](self.pyramid(h))
+        return self.model[self.insert_at :](self.pyramid_pooling(h))
 
 
 class PatchGANDiscriminator(nn.Module):
@@ -164,22 +164,25 @@ class PatchGANDiscriminator(nn.Module):
         ]
         seq += [nn.Conv2d(ndf * mult, 1, 4, 1, 1)]
         self.model = nn.Sequential(*seq)
-        self.pyramid = None
+        self.pyramid_pooling: nn.Module | None = None  # ASPP on the input of conv `atrous_layer`
         if kind == "aspp":
             channels = self.model[self.insert_at].in_channels
-            self.pyramid = ASPP(channels, atrous_rates, norm=InstanceNorm, activation=_lrelu)
+            self.pyramid_pooling = ASPP(
+                channels, atrous_rates, norm=InstanceNorm, activation=_lrelu
+            )
 
     def layers_in_order(self) -> list[nn.Module]:
         """The modules in the order ``forward`` runs them (for receptive-field arithmetic)."""
         layers = list(self.model)
-        if self.pyramid is not None:
-            layers.insert(self.insert_at, self.pyramid)
+        if self.pyramid_pooling is not None:
+            layers.insert(self.insert_at, self.pyramid_pooling)
         return layers
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.pyramid is None:
+        if self.pyramid_pooling is None:
             return self.model(x)
-        return self.model[self.insert_at :](self.pyramid(self.model[: self.insert_at](x)))
+        h = self.model[: self.insert_at](x)
+        return self.model[self.insert_at :](self.pyramid_pooling(h))
 
 
 def _relu() -> nn.Module:
@@ -196,7 +199,7 @@ def load_reference_weights(module: nn.Module, state_dict: dict[str, torch.Tensor
     Raises :class:`ConfigError` if the checkpoint has keys we do not know or lacks reference keys.
     """
     result = module.load_state_dict(state_dict, strict=False)
-    ours = [k for k in result.missing_keys if k.startswith("pyramid.") or ".atrous." in k]
+    ours = [k for k in result.missing_keys if k.startswith("pyramid_pooling.") or ".atrous." in k]
     missing = sorted(set(result.missing_keys) - set(ours))
     if result.unexpected_keys or missing:
         raise ConfigError(

@@ -38,7 +38,7 @@ def layer_geometry(module: nn.Module) -> tuple[int, int]:
     if isinstance(module, AtrousAugmentedConv2d):
         return max([_extent(module)] + [_extent(c) for c in module.atrous]), module.stride[0]
     if isinstance(module, (ASPP, AtrousPyramid)):
-        pyramid = module.pyramid if isinstance(module, ASPP) else module
+        pyramid = module.levels if isinstance(module, ASPP) else module
         return max(_extent(c) for c in pyramid.branches), 1
     if isinstance(module, nn.Conv2d):
         return _extent(module), module.stride[0]

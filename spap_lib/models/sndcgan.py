@@ -82,12 +82,13 @@ class SNDCGANGenerator(nn.Module):
         self.up1 = self._up(c8, c4, sn)
         self.up2 = self._up(c4, c2, sn)
         kind = generator_module(variant)
+        self.pyramid_pooling: nn.Module | None = None  # SPAP, ASPP or nothing (vanilla)
         if kind == "spap":
-            self.pyramid = SPAP(c2, atrous_rates, order=spap_order(variant), sn=sn)
+            self.pyramid_pooling = SPAP(c2, atrous_rates, order=spap_order(variant), sn=sn)
         elif kind == "aspp":
-            self.pyramid = ASPP(c2, atrous_rates, norm=nn.BatchNorm2d, activation=nn.ReLU, sn=sn)
-        else:
-            self.pyramid = nn.Identity()
+            self.pyramid_pooling = ASPP(
+                c2, atrous_rates, norm=nn.BatchNorm2d, activation=nn.ReLU, sn=sn
+            )
         self.up3 = self._up(c2, c1, sn)
         self.to_rgb = maybe_sn(nn.Conv2d(c1, 3, 3, padding=1), sn)
 
@@ -102,7 +103,9 @@ class SNDCGANGenerator(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         h = torch.relu(self.bn0(self.linear(z)))
         h = h.view(z.shape[0], self.c8, self.base, self.base)
-        h = self.pyramid(self.up2(self.up1(h)))
+        h = self.up2(self.up1(h))
+        if self.pyramid_pooling is not None:
+            h = self.pyramid_pooling(h)
         return torch.tanh(self.to_rgb(self.up3(h)))
 
 

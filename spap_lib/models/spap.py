@@ -80,7 +80,7 @@ class SPAP(nn.Module):
         if order not in ORDERS:
             raise ConfigError(f"unknown SPAP order {order!r}: use one of {', '.join(ORDERS)}")
         self.order = order
-        self.pyramid = AtrousPyramid(channels, atrous_rates, sn=sn)
+        self.levels = AtrousPyramid(channels, atrous_rates, sn=sn)
         self.fuses = nn.ModuleList(AttentiveFuse(channels, sn=sn) for _ in range(4))
         self.gamma = nn.Parameter(torch.zeros(1))
         self.record_attention = False
@@ -89,7 +89,7 @@ class SPAP(nn.Module):
     @property
     def level_names(self) -> list[str]:
         """The five levels in the order they are fused (``CkDn`` notation of Fig. 7)."""
-        names = self.pyramid.level_names
+        names = self.levels.level_names
         return names[::-1] if self.order == "coarse_to_fine" else names
 
     @property
@@ -99,7 +99,7 @@ class SPAP(nn.Module):
         return [f"{names[i]} + {names[i + 1]}" for i in range(4)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        levels = self.pyramid(x)  # fine to coarse
+        levels = self.levels(x)  # fine to coarse
         if self.order == "coarse_to_fine":
             levels = levels[::-1]
         fused = levels[0]

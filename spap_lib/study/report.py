@@ -18,7 +18,7 @@ import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
-from spap_lib.models import CYCLEGAN_LABELS, SNDCGAN_LABELS, VARIANTS, build_sndcgan
+from spap_lib.models import CYCLEGAN_LABELS, SNDCGAN_LABELS, build_sndcgan
 from spap_lib.paper import paper_value
 from spap_lib.study import plan as P
 from spap_lib.study.archive import load_runs
@@ -80,7 +80,7 @@ def comparisons(runs: list[dict], part: str) -> pd.DataFrame:
     rows = []
     for metric in METRICS[part]:
         values = values_by_variant(runs, metric)
-        for variant in VARIANTS:
+        for variant in P.STUDY_VARIANTS:
             v = values.get(variant, {})
             row: dict[str, Any] = {"metric": metric.name, "variant": variant, "seeds": len(v)}
             if len(v) >= 2:
@@ -199,7 +199,7 @@ def curves_figure(runs: list[dict], part: str) -> Figure:
     fig = Figure(figsize=(5.0 * len(metrics), 3.4), facecolor="white")
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     for ax, (name, get) in zip(axes, metrics.items()):
-        for variant in VARIANTS:
+        for variant in P.STUDY_VARIANTS:
             curves = [r["curve"] for r in runs if r["variant"] == variant]
             if not curves:
                 continue
@@ -298,7 +298,7 @@ def samples_figure(root: str | Path, part: str, seed: int = 0) -> Figure | None:
     from PIL import Image
 
     grids = {}
-    for variant in VARIANTS:
+    for variant in P.STUDY_VARIANTS:
         path = Path(root) / part / f"{part}-{variant}-s{seed}" / "samples.png"
         if path.is_file():
             grids[variant] = np.asarray(Image.open(path).convert("RGB"))

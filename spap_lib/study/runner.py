@@ -163,10 +163,11 @@ def git_dirty() -> bool | None:
 
 
 def weights_digest(run_dir: Path) -> dict[str, str]:
-    """Digest of every network's weights in the run's checkpoint (G, D / G_AB, G_BA, D_A, D_B)."""
+    """Digest of every network's weights in the run's checkpoint (G, D / G_AB, G_BA, D_A, D_B): the bytes,
+    dtypes and shapes of every tensor in order, not their names (a later rename keeps the archive valid)."""
     ckpt = load_checkpoint(Path(run_dir) / CHECKPOINT)
     nets = ("G", "D") if "G" in ckpt else ("G_AB", "G_BA", "D_A", "D_B")
-    return {k: state_digest(ckpt[k]) for k in nets} | {"step": int(ckpt["step"])}
+    return {k: state_digest(ckpt[k], names=False) for k in nets} | {"step": int(ckpt["step"])}
 
 
 def _read_log(run_dir: Path) -> list[dict]:

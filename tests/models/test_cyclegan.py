@@ -35,10 +35,14 @@ def test_reference_parameter_counts():
 def test_spap_after_first_upsampling_at_half_resolution():
     g = CycleGANGenerator("spap_f2c", ngf=4, n_blocks=1)
     seen = {}
-    g.pyramid.register_forward_hook(lambda m, i, o: seen.update(shape=o.shape))
+    g.pyramid_pooling.register_forward_hook(lambda m, i, o: seen.update(shape=o.shape))
     g(torch.randn(1, 3, 64, 64))
     assert seen["shape"] == (1, 8, 32, 32)
-    assert isinstance(g.pyramid, SPAP) and g.pyramid.pyramid.atrous_rates == (6, 12, 18)
+    assert isinstance(g.pyramid_pooling, SPAP) and g.pyramid_pooling.levels.atrous_rates == (
+        6,
+        12,
+        18,
+    )
 
 
 def test_atrous_on_third_conv_with_64px_input_at_256():
@@ -55,7 +59,7 @@ def test_reference_keys_are_kept_and_load():
     ref = CycleGANGenerator("vanilla", ngf=4, n_blocks=2)
     ours = CycleGANGenerator("spap_c2f", ngf=4, n_blocks=2)
     added = load_reference_weights(ours, ref.state_dict())
-    assert added and all(k.startswith("pyramid.") for k in added)
+    assert added and all(k.startswith("pyramid_pooling.") for k in added)
     assert set(ref.state_dict()) <= set(ours.state_dict())
     d_ref, d_ours = PatchGANDiscriminator("vanilla", 4), PatchGANDiscriminator("spap_c2f", 4)
     assert all(".atrous." in k for k in load_reference_weights(d_ours, d_ref.state_dict()))

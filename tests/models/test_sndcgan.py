@@ -32,11 +32,11 @@ def test_shapes(variant, size):
 def test_module_sits_on_the_half_resolution_map():
     g = SNDCGANGenerator("spap_c2f", 128, width=0.125)
     seen = {}
-    g.pyramid.register_forward_hook(lambda m, i, o: seen.update(shape=o.shape))
+    g.pyramid_pooling.register_forward_hook(lambda m, i, o: seen.update(shape=o.shape))
     g(torch.randn(2, 128))
     assert seen["shape"][-2:] == (64, 64)
-    assert isinstance(g.pyramid, SPAP) and g.pyramid.order == "coarse_to_fine"
-    assert isinstance(SNDCGANGenerator("aspp", 64, 0.125).pyramid, ASPP)
+    assert isinstance(g.pyramid_pooling, SPAP) and g.pyramid_pooling.order == "coarse_to_fine"
+    assert isinstance(SNDCGANGenerator("aspp", 64, 0.125).pyramid_pooling, ASPP)
 
 
 def test_vanilla_generator_matches_compare_gan_count():

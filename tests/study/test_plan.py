@@ -3,8 +3,8 @@
 import pytest
 
 from spap_lib.errors import ConfigError
-from spap_lib.models import VARIANTS
 from spap_lib.study import plan as P
+from spap_lib.study.plan import STUDY_VARIANTS as VARIANTS
 
 
 def test_plan_covers_every_variant_and_seed_pilot_first():
