@@ -88,11 +88,15 @@ def fd_facts(runs_root: str | Path) -> pd.DataFrame:
     facts = {k: sorted({str(m.get(k, "not recorded")) for m in records}) for k in keys}
     mixed = [k for k, v in facts.items() if len(v) > 1 and k != "n_reference"]
     if mixed:
-        raise ConfigError(f"runs under {runs_root} were scored differently ({mixed}): re-evaluate them")
+        raise ConfigError(
+            f"runs under {runs_root} were scored differently ({mixed}): re-evaluate them"
+        )
     labels = {"metric": "distance", "kernel_metric": "kernel distance", "backbone": "backbone",
               "weights_sha256": "weights SHA-256", "n_generated": "generated images per run",
               "n_reference": "reference (training) images", "resize": "resize"}  # fmt: skip
-    return pd.DataFrame({"value": [", ".join(facts[k]) for k in keys]}, index=[labels[k] for k in keys])
+    return pd.DataFrame(
+        {"value": [", ".join(facts[k]) for k in keys]}, index=[labels[k] for k in keys]
+    )
 
 
 def provenance(runs_root: str | Path, prefix: str | tuple[str, ...], preset: str) -> pd.DataFrame:

@@ -23,7 +23,9 @@ PLANS: dict[str, dict] = {
 # Datasets scored with the FCN score (a segmenter is trained first). "streets" is the synthetic stand-in
 # for Cityscapes; with the paper preset the same name reads the real Cityscapes folder.
 SEGMENTATION_DATASET = {"streets"}
-STUDY_ARCHIVE = "results/study"  # the replication study's archive (spap_lib.study.plan.ARCHIVE_ROOT)
+STUDY_ARCHIVE = (
+    "results/study"  # the replication study's archive (spap_lib.study.plan.ARCHIVE_ROOT)
+)
 # paper preset: where each real dataset lives (pix2pix A|B layouts; CelebA-HQ-128 as images/ + split)
 PAPER_DATA = {"faces": "../data/celeba_hq", "streets": "../data/cityscapes", "maps": "../data/maps",
               "facades": "../data/facades"}  # fmt: skip
@@ -36,7 +38,9 @@ class Job:
     output: str  # executed notebook, relative to the repository root
     parameters: dict = field(hash=False)
     depends_on: tuple[str, ...] = ()
-    reads: tuple[str, ...] = ()  # committed folders (relative to the repository root) the page renders
+    reads: tuple[
+        str, ...
+    ] = ()  # committed folders (relative to the repository root) the page renders
 
 
 def run_dir(preset: str, name: str) -> str:
