@@ -14,42 +14,58 @@ input of the layer the SPAP variants augment, so both variants touch D at the sa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from spap_lib.errors import ConfigError
 
-VARIANTS = ("vanilla", "aspp", "spap_c2f", "spap_f2c")
 
+@dataclass(frozen=True)
+class VariantSpec:
+    """One row of the paper's tables: what it puts in G and D, and how each table names it."""
+
+    name: str
+    generator: str | None  # "spap" | "aspp" | None
+    discriminator: str | None  # "atrous" | "aspp" | None
+    order: str | None  # SPAP's fusion order
+    gan_label: str  # the `method` of Table 1 (paper_tables.csv)
+    cyclegan_label: str  # the `method` of Tables 2-3
+
+
+VARIANT_SPECS: dict[str, VariantSpec] = {
+    v.name: v
+    for v in (
+        VariantSpec("vanilla", None, None, None, "Vanilla SNDCGAN", "CycleGAN"),
+        VariantSpec("aspp", "aspp", "aspp", None, "SNDCGAN+ASPP", "ASPP"),
+        VariantSpec("spap_c2f", "spap", "atrous", "coarse_to_fine",
+                    "SNDCGAN+SPAP (coarse to fine)", "SPAP (coarse-to-fine)"),
+        VariantSpec("spap_f2c", "spap", "atrous", "fine_to_coarse",
+                    "SNDCGAN+SPAP (fine to coarse)", "SPAP (fine-to-coarse)"),
+    )
+}  # fmt: skip
+VARIANTS = tuple(VARIANT_SPECS)
 # How the paper's tables name each variant (the `method` column of paper_tables.csv).
-SNDCGAN_LABELS = {
-    "vanilla": "Vanilla SNDCGAN",
-    "aspp": "SNDCGAN+ASPP",
-    "spap_f2c": "SNDCGAN+SPAP (fine to coarse)",
-    "spap_c2f": "SNDCGAN+SPAP (coarse to fine)",
-}
-CYCLEGAN_LABELS = {
-    "vanilla": "CycleGAN",
-    "aspp": "ASPP",
-    "spap_f2c": "SPAP (fine-to-coarse)",
-    "spap_c2f": "SPAP (coarse-to-fine)",
-}
+SNDCGAN_LABELS = {n: v.gan_label for n, v in VARIANT_SPECS.items()}
+CYCLEGAN_LABELS = {n: v.cyclegan_label for n, v in VARIANT_SPECS.items()}
 
 
 def check_variant(variant: str) -> str:
-    if variant not in VARIANTS:
+    if variant not in VARIANT_SPECS:
         raise ConfigError(f"unknown variant {variant!r}: choose one of {', '.join(VARIANTS)}")
     return variant
 
 
 def generator_module(variant: str) -> str | None:
     """``None``, ``"aspp"`` or ``"spap"``: the block inserted in the generator."""
-    check_variant(variant)
-    return {"vanilla": None, "aspp": "aspp"}.get(variant, "spap")
+    return VARIANT_SPECS[check_variant(variant)].generator
 
 
 def spap_order(variant: str) -> str:
-    return "coarse_to_fine" if variant == "spap_c2f" else "fine_to_coarse"
+    order = VARIANT_SPECS[check_variant(variant)].order
+    if order is None:
+        raise ConfigError(f"variant {variant!r} has no SPAP block, so no fusion order")
+    return order
 
 
 def discriminator_module(variant: str) -> str | None:
     """``None``, ``"aspp"`` or ``"atrous"``: what the discriminator gets."""
-    check_variant(variant)
-    return {"vanilla": None, "aspp": "aspp"}.get(variant, "atrous")
+    return VARIANT_SPECS[check_variant(variant)].discriminator

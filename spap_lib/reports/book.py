@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from spap_lib.data import synthesize
+from spap_lib.data.registry import DATASETS, dataset_spec
 from spap_lib.errors import ConfigError
 from spap_lib.metrics import to_uint8
 from spap_lib.models import SNDCGAN_LABELS, VARIANTS, capture_attention
@@ -202,7 +203,7 @@ def translation_numbers(table: pd.DataFrame, dataset: str) -> dict:
     from spap_lib.models import CYCLEGAN_LABELS
 
     c2f, van = CYCLEGAN_LABELS["spap_c2f"], CYCLEGAN_LABELS["vanilla"]
-    if dataset == "streets":
+    if dataset_spec(dataset).score == "fcn":
         col = ("labels_to_photo", "pixel_acc", "ours")
         return {
             "c2f_l2p_pixel": float(table.loc[c2f, col]),
@@ -257,12 +258,10 @@ def dataset_overview(preset: str, data_root: str | Path, n_show: int = 8) -> dic
     """The synthetic datasets of a preset: a table and one gallery figure per dataset."""
     gan = make_config("gan", preset, {"data_root": str(data_root)})
     cyc = make_config("cyclegan", preset, {"data_root": str(data_root)})
-    specs = {
-        "faces": ("CelebA-HQ-128 (Table 1)", gan.image_size, gan.data_n, gan.data_seed),
-        "streets": ("Cityscapes (Table 2)", cyc.load_size, cyc.data_n, cyc.data_seed),
-        "maps": ("Maps (Table 3)", cyc.load_size, cyc.data_n, cyc.data_seed),
-        "facades": ("Facades (Table 3)", cyc.load_size, cyc.data_n, cyc.data_seed),
-    }
+    sizes = {"gan": (gan.image_size, gan.data_n, gan.data_seed),
+             "cyclegan": (cyc.load_size, cyc.data_n, cyc.data_seed)}  # fmt: skip
+    specs = {name: (f"{spec.title} (Table {spec.table[-1]})", *sizes[spec.kind])
+             for name, spec in DATASETS.items()}  # fmt: skip
     from PIL import Image
 
     rows, galleries = [], {}
@@ -270,15 +269,15 @@ def dataset_overview(preset: str, data_root: str | Path, n_show: int = 8) -> dic
         folder = synthesize(name, data_root, size=size, n=n, seed=seed)
         files = (
             sorted((folder / "images").glob("*.png"))
-            if name == "faces"
+            if DATASETS[name].kind == "gan"
             else sorted((folder / "train").glob("*.png"))
         )
-        test = sorted((folder / "test").glob("*.png")) if name != "faces" else []
+        test = sorted((folder / "test").glob("*.png")) if DATASETS[name].kind != "gan" else []
         rows.append({"dataset": name, "stands in for": stands_for, "size": f"{size}×{size}",
                      "train": n, "files": len(files) + len(test), "folder": folder.name})  # fmt: skip
         imgs = [np.asarray(Image.open(f).convert("RGB")) for f in files[:n_show]]
-        if name == "faces":
-            galleries[name] = image_grid({"faces": np.stack(imgs)}, ncols=n_show)
+        if DATASETS[name].kind == "gan":
+            galleries[name] = image_grid({name: np.stack(imgs)}, ncols=n_show)
         else:
             half = imgs[0].shape[1] // 2
             galleries[name] = image_grid({"A": np.stack([i[:, :half] for i in imgs]),

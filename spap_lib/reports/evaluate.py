@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from spap_lib.data import CITYSCAPES_PALETTE, FaceDataset, PairedDataset, synthesize
+from spap_lib.data.registry import dataset_spec
 from spap_lib.errors import ConfigError
 from spap_lib.metrics import (
     colors_to_ids_exact,
@@ -41,14 +42,6 @@ from spap_lib.training import load_config, load_generators, sample
 from spap_lib.training.config import resolved_data_root
 
 METRICS_FILE = "metrics.json"
-# Which generator translates in which direction (pix2pix A|B conventions) -- the paper's direction names.
-# "streets" is the synthetic stand-in for Cityscapes and, with data_source="folder", Cityscapes itself.
-DIRECTIONS: dict[str, dict[str, str]] = {
-    "streets": {"labels_to_photo": "G_BA", "photo_to_labels": "G_AB"},
-    "maps": {"aerial_to_map": "G_AB", "map_to_aerial": "G_BA"},
-    "facades": {"facades_to_labels": "G_AB", "labels_to_facades": "G_BA"},
-}
-SEGMENTED = ("streets",)
 
 
 def write_metrics(run_dir: str | Path, metrics: dict) -> Path:
@@ -196,10 +189,7 @@ def evaluate_cyclegan(
     config = load_config(run_dir)
     if config.kind != "cyclegan":
         raise ConfigError(f"{run_dir} is a {config.kind} run: use evaluate_gan")
-    if config.dataset not in DIRECTIONS:
-        raise ConfigError(
-            f"no evaluation protocol for dataset {config.dataset!r}: {sorted(DIRECTIONS)}"
-        )
+    spec = dataset_spec(config.dataset, "cyclegan")
     folder = dataset_folder(config, data_root)
     gens = load_generators(run_dir)
     A, B = paired_test_set(folder, config.crop_size, n_pairs)
@@ -217,10 +207,10 @@ def evaluate_cyclegan(
         "params_G": count_parameters(gens["G_AB"]),
         "directions": {},
     }
-    for direction, gen_name in DIRECTIONS[config.dataset].items():
+    for direction, gen_name in spec.directions.items():
         out = fake[gen_name]
         target = real_b if gen_name == "G_AB" else real_a
-        if config.dataset in SEGMENTED:
+        if spec.needs_segmenter:
             if direction == "photo_to_labels":
                 scores = score_photo_to_labels(zip(out, target), CITYSCAPES_PALETTE)
             else:

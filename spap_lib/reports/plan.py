@@ -11,24 +11,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from spap_lib.data.registry import dataset_spec, datasets_of
 from spap_lib.errors import ConfigError
 from spap_lib.models import VARIANTS
 
 # seeds per SNDCGAN variant (Table 1 reports best and median over runs) and translation datasets.
 PLANS: dict[str, dict] = {
-    "smoke": {"gan_seeds": (0, 1), "translation": ("streets", "maps", "facades")},
-    "cpu": {"gan_seeds": (0, 1), "translation": ("streets", "maps", "facades")},
-    "paper": {"gan_seeds": (0, 1, 2), "translation": ("streets", "maps", "facades")},
+    "smoke": {"gan_seeds": (0, 1), "translation": datasets_of("cyclegan")},
+    "cpu": {"gan_seeds": (0, 1), "translation": datasets_of("cyclegan")},
+    "paper": {"gan_seeds": (0, 1, 2), "translation": datasets_of("cyclegan")},
 }
-# Datasets scored with the FCN score (a segmenter is trained first). "streets" is the synthetic stand-in
-# for Cityscapes; with the paper preset the same name reads the real Cityscapes folder.
-SEGMENTATION_DATASET = {"streets"}
 STUDY_ARCHIVE = (
     "results/study"  # the replication study's archive (spap_lib.study.plan.ARCHIVE_ROOT)
 )
-# paper preset: where each real dataset lives (pix2pix A|B layouts; CelebA-HQ-128 as images/ + split)
-PAPER_DATA = {"faces": "../data/celeba_hq", "streets": "../data/cityscapes", "maps": "../data/maps",
-              "facades": "../data/facades"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -56,7 +51,9 @@ def book_plan(preset: str) -> list[Job]:
     common = {"preset": preset, "data_root": "../data"}
 
     def data_root(dataset: str) -> dict:
-        return {"data_root": PAPER_DATA[dataset]} if preset == "paper" else {}
+        # paper preset: the real dataset under data/<real name> (pix2pix A|B layouts; CelebA-HQ-128 as
+        # images/ + split), relative to notebooks/
+        return {"data_root": f"../data/{dataset_spec(dataset).real}"} if preset == "paper" else {}
 
     jobs: list[Job] = []
 
@@ -84,7 +81,7 @@ def book_plan(preset: str) -> list[Job]:
             gan_runs.append(name)
     seg_runs = []
     for dataset in plan["translation"]:
-        if dataset in SEGMENTATION_DATASET:
+        if dataset_spec(dataset).needs_segmenter:
             name = f"segmenter-{dataset}"
             run(name, "train_segmenter.ipynb", dataset=dataset, **data_root(dataset))
             seg_runs.append(name)
@@ -92,7 +89,7 @@ def book_plan(preset: str) -> list[Job]:
     for dataset in plan["translation"]:
         for variant in VARIANTS:
             name = f"cyclegan-{dataset}-{variant}"
-            seg = f"segmenter-{dataset}" if dataset in SEGMENTATION_DATASET else None
+            seg = f"segmenter-{dataset}" if dataset_spec(dataset).needs_segmenter else None
             run(name, "train_cyclegan.ipynb", (seg,) if seg else (), variant=variant, dataset=dataset,
                 seed=0, **data_root(dataset))  # fmt: skip
             translation_runs.setdefault(dataset, []).append(name)
@@ -104,10 +101,16 @@ def book_plan(preset: str) -> list[Job]:
          runs_root=runs_root, preset=preset, study_root=f"../{STUDY_ARCHIVE}")  # fmt: skip
     page("attention_maps", "attention_maps.ipynb", gan_runs, runs_root=runs_root, preset=preset)
     seg_translation = [
-        n for d in plan["translation"] if d in SEGMENTATION_DATASET for n in translation_runs[d]
+        n
+        for d in plan["translation"]
+        if dataset_spec(d).needs_segmenter
+        for n in translation_runs[d]
     ]
     pq_translation = [
-        n for d in plan["translation"] if d not in SEGMENTATION_DATASET for n in translation_runs[d]
+        n
+        for d in plan["translation"]
+        if not dataset_spec(d).needs_segmenter
+        for n in translation_runs[d]
     ]
     page("table2_fcn", "table2_fcn.ipynb", seg_translation, runs_root=runs_root, preset=preset)
     page(

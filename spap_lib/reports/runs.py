@@ -14,12 +14,12 @@ import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
+from spap_lib.data.registry import dataset_spec
 from spap_lib.errors import ConfigError
 from spap_lib.metrics import summarize_seeds, to_uint8
 from spap_lib.models import CYCLEGAN_LABELS, SNDCGAN_LABELS, VARIANTS
 from spap_lib.paper import paper_value
 from spap_lib.reports.evaluate import (
-    DIRECTIONS,
     dataset_folder,
     evaluate_segmenter,
     paired_test_set,
@@ -36,7 +36,6 @@ FCN_METRICS = {
     "mean_class_acc": "class_acc",
     "mean_class_iou": "class_iou",
 }
-PAPER_DATASET = {"streets": "cityscapes", "maps": "maps", "facades": "facades"}
 
 
 def read_log(run_dir: str | Path) -> list[dict]:
@@ -114,14 +113,14 @@ def translation_table(runs_root: str | Path, datasets: tuple[str, ...]) -> pd.Da
         for dataset in datasets:
             run = Path(runs_root) / f"cyclegan-{dataset}-{variant}"
             metrics = read_metrics(run) if (run / "metrics.json").is_file() else None
-            for direction in DIRECTIONS[dataset]:
+            spec = dataset_spec(dataset, "cyclegan")
+            for direction in spec.directions:
                 scores = metrics["directions"][direction] if metrics else {}
-                names = FCN_METRICS if dataset == "streets" else {"psnr": "psnr", "ssim": "ssim"}
+                names = FCN_METRICS if spec.score == "fcn" else {"psnr": "psnr", "ssim": "ssim"}
                 for ours, theirs in names.items():
-                    table = "table2" if dataset == "streets" else "table3"
                     row[(direction, theirs, "ours")] = scores.get(ours, np.nan)
                     row[(direction, theirs, "paper")] = paper_value(
-                        table, label, theirs, direction=direction, dataset=PAPER_DATASET[dataset]
+                        spec.table, label, theirs, direction=direction, dataset=spec.paper_name
                     )
         rows.append(row)
     df = pd.DataFrame(rows).set_index("method")
@@ -136,7 +135,7 @@ def translation_figure(run_dir: str | Path, cache_root: str | Path, n: int = 4) 
     gens = load_generators(run_dir)
     A, B = paired_test_set(folder, config.crop_size, n)
     rows = {}
-    for direction, gen_name in DIRECTIONS[config.dataset].items():
+    for direction, gen_name in dataset_spec(config.dataset).directions.items():
         src, dst = (A, B) if gen_name == "G_AB" else (B, A)
         with torch.no_grad():
             out = translate(gens[gen_name], src)

@@ -27,18 +27,11 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
+from spap_lib.data.registry import dataset_spec
 from spap_lib.errors import ConfigError
 from spap_lib.models import VARIANTS
 
 PRESETS = ("paper", "cpu", "smoke")
-CYCLEGAN_DATASETS = ("streets", "maps", "facades")
-# the real datasets the synthetic ones stand in for (pix2pix download names)
-REAL_DATASETS = {
-    "faces": "celeba_hq",
-    "streets": "cityscapes",
-    "maps": "maps",
-    "facades": "facades",
-}
 PRECISIONS = ("fp32", "bf16", "fp16")
 
 
@@ -361,8 +354,7 @@ def validate(config: Config) -> Config:
     ]
     if isinstance(c, GANConfig):
         positive += ["steps", "image_size", "z_dim", "d_steps"]
-        if c.dataset != "faces":
-            raise ConfigError(f"the GAN trains on 'faces', got dataset {c.dataset!r}")
+        dataset_spec(c.dataset, "gan")
         if c.z_dist not in ("uniform", "normal"):
             raise ConfigError(f"z_dist must be 'uniform' or 'normal', got {c.z_dist!r}")
         if c.image_size % 8:
@@ -373,10 +365,7 @@ def validate(config: Config) -> Config:
             raise ConfigError("width, lr_d and lr_g must be > 0")
     else:
         positive += ["load_size", "crop_size", "ngf", "ndf", "n_blocks", "n_layers"]
-        if c.dataset not in CYCLEGAN_DATASETS:
-            raise ConfigError(
-                f"unknown dataset {c.dataset!r}: choose one of {', '.join(CYCLEGAN_DATASETS)}"
-            )
+        dataset_spec(c.dataset, "cyclegan")
         if c.direction not in ("AtoB", "BtoA"):
             raise ConfigError(f"direction must be AtoB or BtoA, got {c.direction!r}")
         if c.gan_mode not in ("lsgan", "vanilla"):
@@ -456,7 +445,7 @@ def resolved_data_root(config: Config) -> str:
         return config.data_root
     if config.data_source == "synthetic":
         return "data"
-    return f"data/{REAL_DATASETS[config.dataset]}"
+    return f"data/{dataset_spec(config.dataset).real}"
 
 
 # fields that may differ between the saved run and a resumed one (they do not change the trajectory)
@@ -489,7 +478,6 @@ def dumps(config: Config) -> str:
 
 
 __all__ = [
-    "CYCLEGAN_DATASETS",
     "PRESETS",
     "Config",
     "CycleGANConfig",

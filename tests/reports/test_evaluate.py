@@ -5,8 +5,9 @@ import math
 
 import pytest
 
+from spap_lib.data.registry import DATASETS
 from spap_lib.errors import ConfigError
-from spap_lib.reports.evaluate import DIRECTIONS, evaluate_cyclegan, read_metrics
+from spap_lib.reports.evaluate import evaluate_cyclegan, read_metrics
 
 
 def test_gan_metrics_are_named_by_backbone(smoke_runs):
@@ -22,7 +23,7 @@ def test_gan_metrics_are_named_by_backbone(smoke_runs):
 @pytest.mark.parametrize("dataset", ["streets", "maps"])
 def test_cyclegan_scores_both_directions(smoke_runs, dataset):
     m = smoke_runs[dataset]["metrics"]
-    assert set(m["directions"]) == set(DIRECTIONS[dataset])
+    assert set(m["directions"]) == set(DATASETS[dataset].directions)
     for scores in m["directions"].values():
         if dataset == "streets":
             assert 0 <= scores["pixel_acc"] <= 1 and 0 <= scores["mean_class_iou"] <= 1
