@@ -1,11 +1,80 @@
-"""Small file helpers every layer shares: tensor-state digests (more will move here, one copy each)."""
+"""File helpers every layer shares, one copy each: atomic writes, JSON, hashes and digests, image listing.
+
+Atomic writes go to a temporary file in the target's folder (``.<name>.<random>.tmp``) that is moved over the
+target with ``os.replace``: a crash leaves the old file or none, never half of one, and the temporary file
+is removed on any error. This module imports nothing of the library, so data, models, metrics, training and
+reports can all use it.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
 
 import torch
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm")
+TMP_SUFFIX = ".tmp"
+
+
+def atomic_write(path: str | Path, write: Callable[[str], None], suffix: str = "") -> Path:
+    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then move it over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + TMP_SUFFIX, dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically."""
+
+    def _write(tmp: str) -> None:
+        with open(tmp, "w") as f:
+            f.write(text)
+
+    return atomic_write(path, _write)
+
+
+def atomic_save(obj: Any, path: str | Path) -> Path:
+    """``torch.save(obj)`` to ``path`` atomically (checkpoints, weights)."""
+    return atomic_write(path, lambda tmp: torch.save(obj, tmp))
+
+
+def write_json(path: str | Path, obj: Any, sort_keys: bool = False) -> Path:
+    """Write ``obj`` as indented JSON (a final newline), atomically."""
+    return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=sort_keys) + "\n")
+
+
+def read_json(path: str | Path) -> Any:
+    return json.loads(Path(path).read_text())
+
+
+def stale_temporaries(folder: str | Path) -> list[Path]:
+    """Temporary files an interrupted atomic write left in ``folder`` (safe to delete: never a result)."""
+    folder = Path(folder)
+    return sorted(folder.glob(f".*{TMP_SUFFIX}")) if folder.is_dir() else []
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def state_digest(state: Mapping[str, torch.Tensor], names: bool = True) -> str:
@@ -20,3 +89,18 @@ def state_digest(state: Mapping[str, torch.Tensor], names: bool = True) -> str:
         h.update(f"{name if names else ''}|{t.dtype}|{tuple(t.shape)}\n".encode())
         h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
     return h.hexdigest()
+
+
+def is_image(path: Path) -> bool:
+    """An image file by its extension (any case), hidden files excluded."""
+    return path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+
+
+def list_images(folder: str | Path, recursive: bool = False) -> list[Path]:
+    """Image files in ``folder`` (and its subfolders when ``recursive``), sorted by path.
+
+    Datasets read their split folders flat; metrics read output folders recursively (as clean-fid does).
+    """
+    folder = Path(folder)
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    return sorted(p for p in found if p.is_file() and is_image(p))

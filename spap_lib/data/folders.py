@@ -18,17 +18,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from spap_lib.data.images import list_images, load_rgb, split_ab, to_tensor
+from spap_lib.data.images import load_rgb, split_ab, to_tensor
 from spap_lib.data.transforms import check_sizes, draw_params, eval_transform, train_transform
 from spap_lib.errors import ConfigError, DataError
+from spap_lib.io import atomic_write_text, list_images
 
 SPLIT_FILE = "split.json"
 ALIGNED = "pix2pix aligned layout: <root>/{phase}/*.png, each image A|B side by side"
@@ -47,17 +46,6 @@ def _require_dir(root: Path, what: str) -> None:
 def _check_direction(direction: str) -> None:
     if direction not in ("AtoB", "BtoA"):
         raise ConfigError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def face_image_dir(root: str | Path) -> Path:
@@ -85,7 +73,7 @@ def make_face_split(root: str | Path, test_fraction: float = 0.1, seed: int = 0)
     if not names:
         raise DataError(f"no images in {folder}; expected CelebA-HQ layout <root>/images/*.png|jpg")
     path = Path(root) / SPLIT_FILE
-    _atomic_write_text(path, json.dumps(compute_face_split(names, test_fraction, seed), indent=0))
+    atomic_write_text(path, json.dumps(compute_face_split(names, test_fraction, seed), indent=0))
     return path
 
 
@@ -121,7 +109,7 @@ class FaceDataset(Dataset):
             table = compute_face_split(sorted(present), 0.1, seed)
             # a read-only dataset keeps the in-memory split, which is the same one
             with contextlib.suppress(OSError):
-                _atomic_write_text(split_path, json.dumps(table, indent=0))
+                atomic_write_text(split_path, json.dumps(table, indent=0))
         names = table["train"] + table["test"] if split == "all" else table[split]
         missing = [x for x in names if x not in present]
         if missing:

@@ -20,17 +20,7 @@ import torch
 from PIL import Image
 
 from spap_lib.errors import DataError
-
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm")
-
-
-def is_image(path: Path) -> bool:
-    return path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
-
-
-def list_images(folder: Path) -> list[Path]:
-    """Image files directly in ``folder``, sorted by name (a stable order on every machine)."""
-    return sorted(p for p in Path(folder).iterdir() if p.is_file() and is_image(p))
+from spap_lib.io import IMAGE_EXTENSIONS, is_image, list_images  # noqa: F401 (re-exported)
 
 
 def load_rgb(path: str | Path) -> Image.Image:

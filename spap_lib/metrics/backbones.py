@@ -37,7 +37,7 @@ import torch
 from cleanfid.resize import make_resizer
 
 from spap_lib.errors import ConfigError, DataError
-from spap_lib.metrics._io import atomic_write
+from spap_lib.io import atomic_write
 from spap_lib.metrics.inception import (
     INPUT_SIZE,
     WHEEL,

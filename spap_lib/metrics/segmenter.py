@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from spap_lib.errors import ConfigError, DataError
-from spap_lib.metrics._io import atomic_write, file_sha256, write_json
+from spap_lib.io import atomic_write, file_sha256, write_json
 from spap_lib.metrics.fcn import IGNORE_INDEX, colors_to_ids_exact
 
 
@@ -265,7 +265,7 @@ def load_segmenter(
         "torch": torch.__version__,
         "sha256": file_sha256(weights),
     }
-    write_json(cfg_file, info)
+    write_json(cfg_file, info, sort_keys=True)
     return Segmenter(net, config.size, info)
 
 

@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from cleanfid.utils import EXTENSIONS
 
 from spap_lib.errors import ConfigError, DataError
-from spap_lib.metrics._io import atomic_write
+from spap_lib.io import atomic_write, list_images
 from spap_lib.metrics.backbones import Backbone
 from spap_lib.metrics.features import folder_features
 from spap_lib.metrics.frechet import gaussian_stats
@@ -39,13 +38,6 @@ class ReferenceStats:
     backbone_id: str
     metric: str
     path: Path | None = None
-
-
-def list_images(folder: str | Path) -> list[Path]:
-    """Image files under ``folder`` (recursive, sorted), as clean-fid's folder path lists them."""
-    folder = Path(folder)
-    exts = {e.lower() for e in EXTENSIONS}
-    return sorted(p for p in folder.rglob("*") if p.suffix[1:].lower() in exts and p.is_file())
 
 
 def stats_path(root: str | Path, backbone_id: str, name: str, resolution: int, split: str) -> Path:
@@ -92,7 +84,7 @@ def reference_stats(
     if files is None:
         if folder is None or not Path(folder).is_dir():
             raise DataError(f"reference folder {folder} does not exist: generate the dataset first")
-        files = list_images(folder)
+        files = list_images(folder, recursive=True)
     file_list = [Path(f) for f in files]
     if not file_list:
         raise DataError(f"no reference images found (folder {folder}): check the path")

@@ -36,7 +36,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from spap_lib.errors import ConfigError, DataError
-from spap_lib.metrics._io import atomic_write, file_sha256, write_json
+from spap_lib.io import atomic_write, file_sha256, write_json
 
 SYNTH_VERSION = "synth-v1"
 DEFAULT_DATASETS = ("faces", "streets", "maps", "facades")
@@ -225,5 +225,5 @@ def load_synth_backbone(
         "torch": torch.__version__,
         "sha256": file_sha256(weights),
     }
-    write_json(cfg_file, info)
+    write_json(cfg_file, info, sort_keys=True)
     return net, info

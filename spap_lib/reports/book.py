@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from spap_lib.data import synthesize
 from spap_lib.data.registry import DATASETS, dataset_spec
 from spap_lib.errors import ConfigError
+from spap_lib.io import read_json
 from spap_lib.metrics import to_uint8
 from spap_lib.models import SNDCGAN_LABELS, VARIANTS, capture_attention
 from spap_lib.paper import paper_value
@@ -31,12 +32,6 @@ from spap_lib.reports.runs import read_metrics as _read_metrics
 from spap_lib.training import load_config, load_generators, make_config, sample
 
 __all__ = ["gan_table", "translation_table"]
-
-
-def _read_json(path: Path) -> dict:
-    import json
-
-    return json.loads(path.read_text())
 
 
 def style_table1(table: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -106,7 +101,7 @@ def provenance(runs_root: str | Path, prefix: str | tuple[str, ...], preset: str
     runs = [r for p in prefixes for r in find_runs(runs_root, p)]
     if not runs:
         raise ConfigError(f"no evaluated runs named {prefixes} under {runs_root}")
-    summaries = [_read_json(r / "summary.json") for r in runs]
+    summaries = [read_json(r / "summary.json") for r in runs]
     configs = [load_config(r) for r in runs]
     c = configs[0]
     if c.kind == "gan":

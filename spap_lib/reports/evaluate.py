@@ -22,6 +22,7 @@ import torch
 from spap_lib.data import CITYSCAPES_PALETTE, FaceDataset, PairedDataset, synthesize
 from spap_lib.data.registry import dataset_spec
 from spap_lib.errors import ConfigError
+from spap_lib.io import write_json
 from spap_lib.metrics import (
     colors_to_ids_exact,
     fd_from_features,
@@ -34,7 +35,6 @@ from spap_lib.metrics import (
     select_backbone,
     to_uint8,
 )
-from spap_lib.metrics._io import write_json
 from spap_lib.metrics.segmenter import SegmenterConfig
 from spap_lib.metrics.segmenter import preset as segmenter_preset
 from spap_lib.models import count_parameters
@@ -46,7 +46,7 @@ METRICS_FILE = "metrics.json"
 
 def write_metrics(run_dir: str | Path, metrics: dict) -> Path:
     """Write ``metrics.json`` atomically (the metrics package's atomic JSON writer)."""
-    return write_json(Path(run_dir) / METRICS_FILE, metrics)
+    return write_json(Path(run_dir) / METRICS_FILE, metrics, sort_keys=True)
 
 
 def read_metrics(run_dir: str | Path) -> dict:

@@ -4,13 +4,13 @@ it, and describe it. The notebooks in ``notebooks/train_*.ipynb`` are thin wrapp
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pandas as pd
 
 from spap_lib.errors import ConfigError
+from spap_lib.io import read_json
 from spap_lib.reports.evaluate import evaluate_cyclegan, evaluate_gan, fid_protocol
 from spap_lib.training import load_config, make_config, train
 
@@ -23,10 +23,6 @@ def _overrides(fields: dict, overrides: dict | list[str] | None) -> dict:
     if len(extra) != len(overrides or []):
         raise ConfigError(f"overrides {overrides!r} must be key=value strings or a dict")
     return {**fields, **extra}
-
-
-def read_json(path: Path) -> dict:
-    return json.loads(Path(path).read_text())
 
 
 def run_gan(

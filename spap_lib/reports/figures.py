@@ -14,7 +14,7 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from spap_lib.metrics._io import atomic_write
+from spap_lib.io import atomic_write
 from spap_lib.models import SPAP
 
 

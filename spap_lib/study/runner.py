@@ -33,7 +33,7 @@ import torch
 
 from spap_lib.data import FaceDataset, synthesize
 from spap_lib.errors import ConfigError, SpapError
-from spap_lib.io import state_digest
+from spap_lib.io import atomic_write_text, state_digest
 from spap_lib.metrics import (
     fd_from_features,
     image_features,
@@ -49,7 +49,7 @@ from spap_lib.study import plan as P
 from spap_lib.training import load_generators, sample, train
 from spap_lib.training.config import config_to_dict
 from spap_lib.training.rundir import CHECKPOINT, git_commit
-from spap_lib.training.state import atomic_write_text, load_checkpoint
+from spap_lib.training.state import load_checkpoint
 
 STATE_FILE = "study_state.json"
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import torch
 
+from spap_lib.io import atomic_save
 from spap_lib.training.config import Config, check_resume_compatible, config_to_dict, dumps
 from spap_lib.training.rundir import RunDir, check_finite, environment
-from spap_lib.training.state import atomic_save, load_checkpoint, rng_state, set_rng_state
+from spap_lib.training.state import load_checkpoint, rng_state, set_rng_state
 
 
 @dataclass

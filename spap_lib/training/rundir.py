@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from spap_lib.errors import SpapError
-from spap_lib.training.state import atomic_write_text
+from spap_lib.io import atomic_write_text, write_json
 
 CHECKPOINT = "checkpoints/last.pt"
 
@@ -47,7 +47,7 @@ class RunDir:
 
     def write_json(self, name: str, data: dict[str, Any]) -> None:
         if self.write:
-            atomic_write_text(self.root / name, json.dumps(data, indent=2) + "\n")
+            write_json(self.root / name, data)
 
     def log(self, record: dict[str, Any]) -> None:
         if self.write:

@@ -17,7 +17,7 @@ SCRIPT = textwrap.dedent(
     import sys
     import torch
     sys.path.insert(0, {tests!r})
-    from conftest import TinyPairs
+    from tiny_data import TinyPairs
     from spap_lib.training import make_config, train_cyclegan
 
     # the image pool is per process, so it is off for the comparison; instance norm has no batch coupling

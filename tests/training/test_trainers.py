@@ -3,7 +3,7 @@ import math
 
 import pytest
 import torch
-from conftest import TinyFaces
+from tiny_data import TinyFaces
 
 from spap_lib.models import VARIANTS, pyramid_parameters
 from spap_lib.training import (
