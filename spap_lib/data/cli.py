@@ -42,17 +42,27 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _synth(args: argparse.Namespace) -> int:
+    from spap_lib.data.download import check_root
     from spap_lib.data.synth import synthesize
+    from spap_lib.errors import DataError
 
+    check_root(args.root)
     t0 = time.perf_counter()
-    path = synthesize(args.name, args.root, args.size, args.n, args.seed, workers=args.workers)
+    try:
+        path = synthesize(args.name, args.root, args.size, args.n, args.seed, workers=args.workers)
+    except OSError as exc:  # unwritable root, full disk: one line, not a traceback
+        raise DataError(
+            f"cannot write the dataset under {args.root} ({exc}): pass a writable --root "
+            "with free space"
+        ) from None
     print(f"{path}  ({time.perf_counter() - t0:.1f} s)")
     return 0
 
 
 def _download(args: argparse.Namespace) -> int:
-    from spap_lib.data.download import MANUAL, download, manual_steps
+    from spap_lib.data.download import MANUAL, check_root, download, manual_steps
 
+    check_root(args.root)
     if args.name in MANUAL:
         print(manual_steps(args.name, args.root))
         return 1  # nothing was downloaded: scripts must not carry on as if it had been
@@ -63,9 +73,10 @@ def _download(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from spap_lib.data.download import COMPLETE, MANUAL, REGISTRY
+    from spap_lib.data.download import COMPLETE, MANUAL, REGISTRY, check_root
     from spap_lib.data.synth import DESCRIPTIONS, list_synthetic
 
+    check_root(args.root)
     print("synthetic (python -m spap_lib data synth NAME):")
     for name, text in DESCRIPTIONS.items():
         print(f"  {name:20s} {text}")

@@ -1,10 +1,24 @@
 """Command ``metrics``: ``fd DIR1 DIR2`` (FID, or FD-synth offline), ``psnr-ssim``, ``backbone-train``,
-``segmenter-train``."""
+``segmenter-train``.
+
+``fd`` and ``psnr-ssim`` read every image with the project's loader (``spap_lib.data.images.load_rgb``:
+16-bit, grey, palette, CMYK and RGBA images converted to 8-bit RGB; a corrupt file is a one-line error
+naming it); ``fd`` computes features in memory (``image_features``: the same clean resize and backbone as
+the folder path). ``psnr-ssim`` pairs images by their path relative to each folder and says on stderr how
+many had no partner.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,7 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--root", default="data", help="data root holding the backbone caches")
     f.set_defaults(func=_fd)
 
-    q = msub.add_parser("psnr-ssim", help="mean PSNR/SSIM of same-named images in two folders")
+    q = msub.add_parser(
+        "psnr-ssim", help="mean PSNR/SSIM of images at the same relative path in two folders"
+    )
     q.add_argument("outputs")
     q.add_argument("targets")
     q.set_defaults(func=_psnr_ssim)
@@ -45,36 +61,96 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.set_defaults(func=_segmenter_train)
 
 
-def _fd(args: argparse.Namespace) -> int:
-    from spap_lib.metrics.backbones import select_backbone
-    from spap_lib.metrics.fd import fd_folders
+def _image_files(folder: str, what: str, at_least: int = 1) -> list[Path]:
+    """Image files under ``folder`` (recursive, sorted); DataError if missing or too few."""
+    from spap_lib.errors import DataError
+    from spap_lib.io import IMAGE_EXTENSIONS, list_images
 
+    if not Path(folder).is_dir():
+        raise DataError(f"{what} folder {folder} does not exist or is not a folder: check the path")
+    files = list_images(folder, recursive=True)
+    if len(files) < at_least:
+        raise DataError(
+            f"{what} folder {folder} holds {len(files)} image(s), {at_least} or more needed: check "
+            f"the path (files {' '.join(IMAGE_EXTENSIONS)} are read, in subfolders too)"
+        )
+    return files
+
+
+def _load(path: Path) -> np.ndarray:
+    """An image file as uint8 (H, W, 3) RGB (``load_rgb``: 16-bit, grey, palette... converted)."""
+    import numpy as np
+
+    from spap_lib.data.images import load_rgb
+
+    return np.asarray(load_rgb(path))
+
+
+def _fd(args: argparse.Namespace) -> int:
+    from spap_lib.errors import ConfigError
+    from spap_lib.metrics.backbones import select_backbone
+    from spap_lib.metrics.fd import FDResult
+    from spap_lib.metrics.features import image_features
+    from spap_lib.metrics.frechet import frechet_distance_features, kernel_distance
+
+    if args.resolution is not None and args.resolution < 1:
+        raise ConfigError(
+            f"--resolution must be a positive number of pixels, got {args.resolution}"
+        )
+    files1 = _image_files(args.dir1, "dir1", at_least=2)  # a covariance needs two samples
+    files2 = _image_files(args.dir2, "dir2", at_least=2)
     bb = select_backbone(args.backbone, args.root, args.inception_weights)
-    res = fd_folders(args.dir1, args.dir2, bb, args.resolution, kernel=not args.no_kernel)
+    f1 = image_features((_load(p) for p in files1), bb, resolution=args.resolution)
+    f2 = image_features((_load(p) for p in files2), bb, resolution=args.resolution)
+    res = FDResult(
+        metric=bb.metric,
+        value=frechet_distance_features(f1, f2),
+        kernel_metric=bb.kernel_metric,
+        kernel_value=None if args.no_kernel else kernel_distance(f1, f2),
+        backbone=bb.id,
+        n=len(f1),
+        n_ref=len(f2),
+        reference=str(args.dir2),
+    )
     print(json.dumps(res.as_dict(), indent=2))
     return 0
 
 
 def _psnr_ssim(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    import numpy as np
-    from PIL import Image
-
     from spap_lib.errors import DataError
     from spap_lib.metrics.image_quality import image_quality
-    from spap_lib.metrics.stats import list_images
 
-    outs = {p.name: p for p in list_images(args.outputs)}
-    tgts = {p.name: p for p in list_images(args.targets)}
+    outs = {
+        p.relative_to(args.outputs).as_posix(): p for p in _image_files(args.outputs, "outputs")
+    }
+    tgts = {
+        p.relative_to(args.targets).as_posix(): p for p in _image_files(args.targets, "targets")
+    }
     names = sorted(outs.keys() & tgts.keys())
     if not names:
-        raise DataError(f"no same-named images in {args.outputs} and {args.targets}")
+        raise DataError(
+            f"no image in {args.outputs} has a partner at the same relative path in {args.targets}: "
+            "outputs and targets must share file names and subfolders"
+        )
+    lone_out, lone_tgt = len(outs) - len(names), len(tgts) - len(names)
+    if lone_out or lone_tgt:
+        print(
+            f"notice: scoring the {len(names)} matched pairs; {lone_out} output(s) and {lone_tgt} "
+            "target(s) have no partner at the same relative path",
+            file=sys.stderr,
+        )
 
-    def _load(p: Path) -> np.ndarray:
-        return np.asarray(Image.open(p).convert("RGB"))
+    def pairs() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for n in names:
+            a, b = _load(outs[n]), _load(tgts[n])
+            if a.shape != b.shape:
+                raise DataError(
+                    f"{outs[n]} is {a.shape[1]}x{a.shape[0]} but {tgts[n]} is "
+                    f"{b.shape[1]}x{b.shape[0]}: PSNR/SSIM compare images of the same size"
+                )
+            yield a, b
 
-    print(json.dumps(image_quality((_load(outs[n]), _load(tgts[n])) for n in names), indent=2))
+    print(json.dumps(image_quality(pairs()), indent=2))
     return 0
 
 

@@ -200,3 +200,126 @@ def test_cli(server, tmp_path, capsys):
     assert f"{tmp_path}/celeba_hq/images/" in capsys.readouterr().out
     assert main(["data", "download", "nope", "--root", str(tmp_path)]) == 2
     assert "unknown dataset" in capsys.readouterr().err
+
+
+def _only_downloads_left(root):
+    """After a refused download: no dataset, no temp folder, no archive, nothing outside the root."""
+    assert sorted(p.name for p in root.iterdir()) == [".downloads"]
+    assert not list((root / ".downloads").iterdir())
+
+
+def test_symlink_chain_in_download_refused(server, tmp_path):
+    base, files = server
+    files["/pix2pix/datasets/facades.tar.gz"] = _tar(
+        {"facades/train/1.png": b"1"},
+        [
+            ("facades/a/b/l", "../../..", tarfile.SYMTYPE),
+            ("facades/a/b/l/y", "../../../outdir", tarfile.SYMTYPE),
+        ],
+    )
+    (tmp_path / "root").mkdir()
+    with pytest.raises(DataError, match="'facades/a/b/l/y' is a link to .* outside the target"):
+        download("facades", tmp_path / "root", base=base)
+    _only_downloads_left(tmp_path / "root")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["root"]
+
+
+def test_hardlink_through_chain_copies_nothing_from_outside(server, tmp_path):
+    # '..' after the link l starts from l's target (facades/): this names the file above the root
+    base, files = server
+    root = tmp_path / "root"
+    (tmp_path / "secret.txt").write_bytes(b"secret")
+    files["/pix2pix/datasets/facades.tar.gz"] = _tar(
+        {"facades/train/1.png": b"1"},
+        [
+            ("facades/a/l", "..", tarfile.SYMTYPE),
+            ("facades/h.png", "facades/a/l/../../../secret.txt", tarfile.LNKTYPE),
+        ],
+    )
+    with pytest.raises(DataError, match="'facades/h.png' is a hard link .* outside the target"):
+        download("facades", root, base=base)
+    _only_downloads_left(root)
+
+
+def test_links_out_of_the_dataset_folder_refused(server, tmp_path):
+    # inside the temporary folder, but it would point at the data root once facades/ is moved
+    base, files = server
+    files["/pix2pix/datasets/facades.tar.gz"] = _tar(
+        {"facades/train/1.png": b"1"}, [("facades/up", "..", tarfile.SYMTYPE)]
+    )
+    with pytest.raises(DataError, match="link 'up' leads outside the dataset folder"):
+        download("facades", tmp_path, base=base)
+    _only_downloads_left(tmp_path)
+
+
+def test_archive_links_cannot_redirect_our_files(server, tmp_path):
+    base, files = server
+    files["/pix2pix/datasets/facades.tar.gz"] = _tar(
+        {"facades/train/1.png": b"1", ".hidden/x.png": b"x"},
+        [
+            ("facades/.complete.json", "train/1.png", tarfile.SYMTYPE),
+            ("facades/train/l", "1.png", tarfile.SYMTYPE),
+        ],
+    )
+    out = download("facades", tmp_path, base=base)
+    assert (out / "train/1.png").read_bytes() == b"1"  # the record was not written through the link
+    assert not (out / ".complete.json").is_symlink()
+    assert json.loads((out / ".complete.json").read_text())["layout"]
+    assert (out / "train/l").read_bytes() == b"1"  # links inside the dataset are kept
+
+
+def test_top_level_link_is_not_followed_out(server, tmp_path):
+    base, files = server
+    files["/pix2pix/datasets/facades.tar.gz"] = _tar(
+        {".real/train/1.png": b"1"}, [("facades", ".real", tarfile.SYMTYPE)]
+    )
+    out = download("facades", tmp_path, base=base)
+    assert out.is_dir() and not out.is_symlink()
+    assert (out / "facades/train/1.png").read_bytes() == b"1"
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://x", "not a url", "http://", "https:///path", "http://h:99999", "file:///tmp"]
+)
+def test_malformed_base_url(tmp_path, capsys, monkeypatch, url):
+    with pytest.raises(ConfigError, match="not an http:// or https:// URL with a host"):
+        download("maps", tmp_path, base=url)
+    assert main(["data", "download", "maps", "--root", str(tmp_path), "--base-url", url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: base URL") and err.count("\n") == 1 and "--base-url" in err
+    monkeypatch.setenv("SPAP_DATA_URL", url)
+    assert main(["data", "download", "maps", "--root", str(tmp_path)]) == 2
+    assert "SPAP_DATA_URL" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())  # nothing made before the URL was checked
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["data", "download", "maps", "--base-url", "http://127.0.0.1:9"],
+        ["data", "download", "celeba_hq"],
+        ["data", "synth", "faces", "--n", "8", "--size", "16"],
+        ["data", "list"],
+    ],
+)
+@pytest.mark.parametrize("below", [False, True])
+def test_root_that_is_a_file(tmp_path, capsys, command, below):
+    f = tmp_path / "afile"
+    f.write_text("not a folder")
+    root = f / "sub" if below else f
+    assert main([*command, "--root", str(root)]) == 2
+    out = capsys.readouterr()
+    assert (
+        out.err.startswith(f"error: data root {root} is not a folder") and out.err.count("\n") == 1
+    )
+    assert f.read_text() == "not a folder" and sorted(tmp_path.iterdir()) == [f]
+    with pytest.raises(ConfigError, match="is not a folder"):
+        download("maps", root, base="http://127.0.0.1:9")
+
+
+def test_unwritable_root_is_one_line(tmp_path, capsys):
+    proc = "/proc/spap-no-such-folder"  # cannot be created, even by root
+    assert main(["data", "download", "maps", "--root", proc, "--base-url", "http://h"]) == 2
+    assert capsys.readouterr().err.startswith(f"error: cannot create {proc}/.downloads")
+    assert main(["data", "synth", "faces", "--n", "8", "--size", "16", "--root", proc]) == 2
+    assert capsys.readouterr().err.startswith(f"error: cannot write the dataset under {proc}")
