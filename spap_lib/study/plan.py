@@ -18,7 +18,7 @@ Two parts, each every variant of the paper x several paired seeds, on the embedd
 
 Pairing: seed ``s`` gives every variant the same data order, the same latent codes and, with
 ``paired_init``, the same initial weights in every layer the variants share by name
-(``spap_lib.training.engine.init_weights``), so variant differences are measured on paired runs.
+(``spap_lib.training.runtime.init_weights``), so variant differences are measured on paired runs.
 
 Order: a pilot (vanilla, seeds 0-2, both parts) first -- it measures the seed-to-seed spread the number of
 seeds is chosen from (the chapter shows the calculation) -- then seed by seed, every variant of a seed before

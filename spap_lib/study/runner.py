@@ -48,8 +48,7 @@ from spap_lib.reports.evaluate import paired_test_set, translate
 from spap_lib.study import plan as P
 from spap_lib.training import load_generators, sample, train
 from spap_lib.training.config import config_to_dict
-from spap_lib.training.rundir import CHECKPOINT, git_commit
-from spap_lib.training.state import load_checkpoint
+from spap_lib.training.rundir import CHECKPOINT, git_commit, load_checkpoint
 
 STATE_FILE = "study_state.json"
 

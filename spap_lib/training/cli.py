@@ -1,6 +1,6 @@
 """Command ``train``: ``python -m spap_lib train gan|cyclegan --variant V --preset P [--set key=value]``.
 
-Works under ``torchrun --nproc_per_node K -m spap_lib train ...`` (DDP; see :mod:`spap_lib.training.engine`).
+Works under ``torchrun --nproc_per_node K -m spap_lib train ...`` (DDP; see :mod:`spap_lib.training.runtime`).
 """
 
 from __future__ import annotations

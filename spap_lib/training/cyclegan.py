@@ -18,34 +18,24 @@ Under DDP each process keeps its own image pool (seeded by seed and rank).
 from __future__ import annotations
 
 import itertools
-import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn as nn
 from torch.utils.data import Dataset
 
-from spap_lib.models import (
-    CycleGANGenerator,
-    PatchGANDiscriminator,
-    count_parameters,
-    set_pyramid_trainable,
-)
-from spap_lib.training import engine
-from spap_lib.training.config import CycleGANConfig, validate
-from spap_lib.training.data import BatchSchedule, build_dataset, make_loader
+from spap_lib.models import CycleGANGenerator, PatchGANDiscriminator, count_parameters
+from spap_lib.training import runtime
+from spap_lib.training.config import CycleGANConfig
+from spap_lib.training.data import BatchSchedule
 from spap_lib.training.gan import no_param_grads
-from spap_lib.training.loop import (
-    open_session,
-    record,
-    restore_common,
-    save_checkpoint,
-    write_summary,
-)
-from spap_lib.training.losses import adversarial, discriminator_cycle_loss, l1
+from spap_lib.training.loop import Task, train_run
+from spap_lib.training.losses import adversarial, cyclegan_d_loss, l1
 from spap_lib.training.pool import ImagePool
+from spap_lib.training.rundir import RunDir
 from spap_lib.training.schedule import linear_decay_scheduler, pyramid_trainable
-from spap_lib.training.state import pick_device, preserved_rng, set_determinism
 
 NETS = ("G_AB", "G_BA", "D_A", "D_B")
 
@@ -63,6 +53,146 @@ def build_networks(config: CycleGANConfig) -> dict[str, nn.Module]:
     return {**g, **d}
 
 
+class CycleGANTask(Task):
+    """CycleGAN's part of the training loop: two generators, two discriminators, pools, Eq. 2-4."""
+
+    def __init__(
+        self, config: CycleGANConfig, device: torch.device, rank: int, world: int, n_data: int
+    ):
+        super().__init__(config, device, rank, world, n_data)
+        probe = BatchSchedule(n_data, config.batch_size, config.seed, 0, 0, rank, world,
+                              config.max_iters_per_epoch)  # fmt: skip
+        self.iters_per_epoch = probe.steps_per_epoch
+        self.total_steps = (config.n_epochs + config.n_epochs_decay) * self.iters_per_epoch
+        self.max_steps_per_epoch = config.max_iters_per_epoch
+
+    def build(self) -> None:
+        c, device, world, rank = self.config, self.device, self.world, self.rank
+        raw = build_networks(c)
+        paired = c.seed if c.paired_init else None
+        for name, net in raw.items():
+            runtime.init_weights(net, c.init_std, paired, prefix=f"{name}/")
+        self.raw = {k: runtime.prepare_module(v, device, c, world) for k, v in raw.items()}
+        betas = (c.beta1, c.beta2)
+        self.opt_G = torch.optim.Adam(
+            itertools.chain(self.raw["G_AB"].parameters(), self.raw["G_BA"].parameters()), c.lr,
+            betas=betas,
+        )  # fmt: skip
+        self.opt_D = torch.optim.Adam(
+            itertools.chain(self.raw["D_A"].parameters(), self.raw["D_B"].parameters()), c.lr,
+            betas=betas,
+        )  # fmt: skip
+        self.sched_G = linear_decay_scheduler(self.opt_G, c.n_epochs, c.n_epochs_decay)
+        self.sched_D = linear_decay_scheduler(self.opt_D, c.n_epochs, c.n_epochs_decay)
+        self.scaler_G = runtime.make_scaler(c, device)
+        self.scaler_D = runtime.make_scaler(c, device)
+        self.pool_A = ImagePool(c.pool_size, seed=c.seed * 1009 + 2 * rank + 11)
+        self.pool_B = ImagePool(c.pool_size, seed=c.seed * 1009 + 2 * rank + 12)
+
+    def _stateful(self) -> dict[str, Any]:
+        return {"opt_G": self.opt_G, "opt_D": self.opt_D, "sched_G": self.sched_G,
+                "sched_D": self.sched_D, "scaler_G": self.scaler_G, "scaler_D": self.scaler_D,
+                "pool_A": self.pool_A, "pool_B": self.pool_B}  # fmt: skip
+
+    def load(self, checkpoint: dict[str, Any]) -> None:
+        for name in NETS:
+            self.raw[name].load_state_dict(checkpoint[name])
+        for name, obj in self._stateful().items():
+            obj.load_state_dict(
+                checkpoint[name] if "pool" not in name else checkpoint[name][self.rank]
+            )
+
+    def payload(self) -> dict[str, Any]:
+        out: dict[str, Any] = {name: self.raw[name].state_dict() for name in NETS}
+        for name, obj in self._stateful().items():
+            out[name] = obj.state_dict()
+        for name, pool in (("pool_A", self.pool_A), ("pool_B", self.pool_B)):
+            out[name] = _gather_pool(pool, self.world)
+        return out
+
+    def fix_samples(self, dataset: Dataset) -> None:
+        with runtime.preserved_rng():  # reading the fixed pairs must not move the run's RNG streams
+            fixed = [dataset[i] for i in range(min(self.config.n_samples, len(dataset)))]
+        self.fixed_A = torch.stack([f["A"] for f in fixed]).to(self.device)
+        self.fixed_B = torch.stack([f["B"] for f in fixed]).to(self.device)
+
+    def pyramid_trainable(self, step: int) -> bool:
+        return pyramid_trainable(step // self.iters_per_epoch, self.config.freeze_epochs)
+
+    def step(self, step: int, batches: Iterator[Any]) -> tuple[dict[str, float], dict[str, Any]]:
+        c, device, world, raw = self.config, self.device, self.world, self.raw
+        lam, lam_idt, mode = c.lambda_cyc, c.lambda_cyc * c.lambda_identity, c.gan_mode
+        epoch = step // self.iters_per_epoch
+        batch = next(batches)
+        real_A = runtime.to_input(batch["A"], c, device)
+        real_B = runtime.to_input(batch["B"], c, device)
+        G_AB, G_BA = self.nets["G_AB"], self.nets["G_BA"]
+        with runtime.autocast(c, device):
+            fake_B = G_AB(real_A)
+            rec_A = G_BA(fake_B)
+            fake_A = G_BA(real_B)
+            rec_B = G_AB(fake_A)
+            with no_param_grads(raw["D_A"]), no_param_grads(raw["D_B"]):
+                loss_gan_AB = adversarial(raw["D_B"](fake_B), True, mode)
+                loss_gan_BA = adversarial(raw["D_A"](fake_A), True, mode)
+            loss_cyc = lam * (l1(rec_A, real_A) + l1(rec_B, real_B))
+            loss_idt = torch.zeros((), device=device)
+            if lam_idt > 0:
+                loss_idt = lam_idt * (l1(G_AB(real_B), real_B) + l1(G_BA(real_A), real_A))
+            loss_G = loss_gan_AB + loss_gan_BA + loss_cyc + loss_idt
+        self.opt_G.zero_grad(set_to_none=True)
+        self.scaler_G.scale(loss_G).backward()
+        self.scaler_G.step(self.opt_G)
+        self.scaler_G.update()
+
+        pooled_B = self.pool_B.query(fake_B.detach())
+        pooled_A = self.pool_A.query(fake_A.detach())
+        with runtime.autocast(c, device):
+            out_B = self.nets["D_B"](torch.cat([real_B, pooled_B.to(real_B.dtype)]))
+            out_A = self.nets["D_A"](torch.cat([real_A, pooled_A.to(real_A.dtype)]))
+            n = len(real_A)
+            loss_D_B = cyclegan_d_loss(out_B[:n], out_B[n:], mode)
+            loss_D_A = cyclegan_d_loss(out_A[:n], out_A[n:], mode)
+        self.opt_D.zero_grad(set_to_none=True)
+        self.scaler_D.scale(loss_D_A + loss_D_B).backward()
+        self.scaler_D.step(self.opt_D)
+        self.scaler_D.update()
+
+        lr_now = self.opt_G.param_groups[0]["lr"]  # the lr this step trained with
+        if (step + 1) % self.iters_per_epoch == 0:  # end of an epoch: the reference steps here
+            self.sched_G.step()
+            self.sched_D.step()
+        losses = {
+            name: runtime.all_mean(value, world)
+            for name, value in (
+                ("loss_G", loss_G),
+                ("loss_G_AB", loss_gan_AB),
+                ("loss_G_BA", loss_gan_BA),
+                ("loss_cycle", loss_cyc),
+                ("loss_identity", loss_idt),
+                ("loss_D_A", loss_D_A),
+                ("loss_D_B", loss_D_B),
+            )
+        }
+        return losses, {"epoch": epoch, "lr": lr_now}
+
+    def postfix(self, losses: dict[str, float], extra: dict[str, Any]) -> dict[str, Any]:
+        return {"epoch": extra["epoch"], "loss_G": f"{losses['loss_G']:.3f}",
+                "loss_D_B": f"{losses['loss_D_B']:.3f}"}  # fmt: skip
+
+    def save_samples(self, run: RunDir, step: int) -> None:
+        _save_samples(run, self.raw, self.fixed_A, self.fixed_B, step)
+
+    def params(self) -> dict[str, Any]:
+        out: dict[str, Any] = {f"params_{k}": count_parameters(v) for k, v in self.raw.items()}
+        out["iters_per_epoch"] = self.iters_per_epoch
+        return out
+
+    @property
+    def description(self) -> str:
+        return f"cyclegan {self.config.variant} {self.config.dataset}"
+
+
 def train_cyclegan(
     config: CycleGANConfig,
     run_dir: str | Path,
@@ -74,182 +204,7 @@ def train_cyclegan(
     ``dataset`` replaces the config's dataset (items: dicts with "A" and "B" tensors in [-1, 1]);
     ``until_step`` stops after that many iterations with a checkpoint (the run resumes later).
     """
-    config = validate(config)
-    with engine.threads(config.threads):
-        return _train_cyclegan(config, run_dir, dataset, until_step)
-
-
-def _train_cyclegan(
-    config: CycleGANConfig,
-    run_dir: str | Path,
-    dataset: Dataset | None = None,
-    until_step: int | None = None,
-) -> Path:
-    device = pick_device(config.device)
-    rank, world, device = engine.init_distributed(device)
-    session = open_session(config, run_dir, device, rank, world)
-    run = session.run
-    if dataset is None:
-        dataset = build_dataset(config)
-    probe = BatchSchedule(len(dataset), config.batch_size, config.seed, 0, 0, rank, world,
-                          config.max_iters_per_epoch)  # fmt: skip
-    ipe = probe.steps_per_epoch
-    epochs = config.n_epochs + config.n_epochs_decay
-    total = epochs * ipe
-    if session.finished(total):
-        return run.root
-    set_determinism(config.seed, config.deterministic)
-
-    raw = build_networks(config)
-    paired = config.seed if config.paired_init else None
-    for name, net in raw.items():
-        engine.init_weights(net, config.init_std, paired, prefix=f"{name}/")
-    raw = {k: engine.prepare_module(v, device, config, world) for k, v in raw.items()}
-    betas = (config.beta1, config.beta2)
-    opt_G = torch.optim.Adam(
-        itertools.chain(raw["G_AB"].parameters(), raw["G_BA"].parameters()), config.lr, betas=betas
-    )
-    opt_D = torch.optim.Adam(
-        itertools.chain(raw["D_A"].parameters(), raw["D_B"].parameters()), config.lr, betas=betas
-    )
-    sched_G = linear_decay_scheduler(opt_G, config.n_epochs, config.n_epochs_decay)
-    sched_D = linear_decay_scheduler(opt_D, config.n_epochs, config.n_epochs_decay)
-    scaler_G, scaler_D = engine.make_scaler(config, device), engine.make_scaler(config, device)
-    pool_A = ImagePool(config.pool_size, seed=config.seed * 1009 + 2 * rank + 11)
-    pool_B = ImagePool(config.pool_size, seed=config.seed * 1009 + 2 * rank + 12)
-    stateful = {
-        "opt_G": opt_G,
-        "opt_D": opt_D,
-        "sched_G": sched_G,
-        "sched_D": sched_D,
-        "scaler_G": scaler_G,
-        "scaler_D": scaler_D,
-        "pool_A": pool_A,
-        "pool_B": pool_B,
-    }
-    ckpt = session.checkpoint
-    if ckpt is not None:
-        for name in NETS:
-            raw[name].load_state_dict(ckpt[name])
-        for name, obj in stateful.items():
-            obj.load_state_dict(ckpt[name] if "pool" not in name else ckpt[name][rank])
-    restore_common(session)
-    with preserved_rng():  # fixed sample pairs: reading them must not move the run's RNG streams
-        fixed = [dataset[i] for i in range(min(config.n_samples, len(dataset)))]
-    fixed_A = torch.stack([f["A"] for f in fixed]).to(device)
-    fixed_B = torch.stack([f["B"] for f in fixed]).to(device)
-
-    start = session.start_step
-    stop = total if until_step is None else min(total, until_step)
-    schedule = BatchSchedule(len(dataset), config.batch_size, config.seed, start, stop, rank, world,
-                             config.max_iters_per_epoch)  # fmt: skip
-    loader = iter(
-        make_loader(dataset, schedule, config.num_workers, device.type == "cuda", torch.Generator())
-    )
-    params = {f"params_{k}": count_parameters(v) for k, v in raw.items()}
-    params["iters_per_epoch"] = ipe
-
-    def payload() -> dict:
-        out: dict = {name: raw[name].state_dict() for name in NETS}
-        for name, obj in stateful.items():
-            out[name] = obj.state_dict()
-        for name, pool in (("pool_A", pool_A), ("pool_B", pool_B)):
-            out[name] = _gather_pool(pool, world)
-        return out
-
-    trainable: bool | None = None
-    nets: dict[str, nn.Module] = dict(raw)
-    lam, lam_idt = config.lambda_cyc, config.lambda_cyc * config.lambda_identity
-    mode = config.gan_mode
-    desc = f"cyclegan {config.variant} {config.dataset}"
-    with engine.progress(total, start, config, rank, desc) as bar:
-        for step in range(start, stop):
-            t_step = time.perf_counter()
-            epoch = step // ipe
-            want = pyramid_trainable(epoch, config.freeze_epochs)
-            if want != trainable:
-                for name in NETS:
-                    set_pyramid_trainable(raw[name], want)
-                nets = {k: engine.wrap(v, config, world, device) for k, v in raw.items()}
-                trainable = want
-            batch = next(loader)
-            real_A = engine.to_input(batch["A"], config, device)
-            real_B = engine.to_input(batch["B"], config, device)
-            G_AB, G_BA = nets["G_AB"], nets["G_BA"]
-            with engine.autocast(config, device):
-                fake_B = G_AB(real_A)
-                rec_A = G_BA(fake_B)
-                fake_A = G_BA(real_B)
-                rec_B = G_AB(fake_A)
-                with no_param_grads(raw["D_A"]), no_param_grads(raw["D_B"]):
-                    loss_gan_AB = adversarial(raw["D_B"](fake_B), True, mode)
-                    loss_gan_BA = adversarial(raw["D_A"](fake_A), True, mode)
-                loss_cyc = lam * (l1(rec_A, real_A) + l1(rec_B, real_B))
-                loss_idt = torch.zeros((), device=device)
-                if lam_idt > 0:
-                    loss_idt = lam_idt * (l1(G_AB(real_B), real_B) + l1(G_BA(real_A), real_A))
-                loss_G = loss_gan_AB + loss_gan_BA + loss_cyc + loss_idt
-            opt_G.zero_grad(set_to_none=True)
-            scaler_G.scale(loss_G).backward()
-            scaler_G.step(opt_G)
-            scaler_G.update()
-
-            pooled_B = pool_B.query(fake_B.detach())
-            pooled_A = pool_A.query(fake_A.detach())
-            with engine.autocast(config, device):
-                out_B = nets["D_B"](torch.cat([real_B, pooled_B.to(real_B.dtype)]))
-                out_A = nets["D_A"](torch.cat([real_A, pooled_A.to(real_A.dtype)]))
-                n = len(real_A)
-                loss_D_B = discriminator_cycle_loss(out_B[:n], out_B[n:], mode)
-                loss_D_A = discriminator_cycle_loss(out_A[:n], out_A[n:], mode)
-            opt_D.zero_grad(set_to_none=True)
-            scaler_D.scale(loss_D_A + loss_D_B).backward()
-            scaler_D.step(opt_D)
-            scaler_D.update()
-
-            done = step + 1
-            lr_now = opt_G.param_groups[0]["lr"]  # the lr this step trained with
-            if done % ipe == 0:  # end of an epoch: the reference steps its schedulers here
-                sched_G.step()
-                sched_D.step()
-            losses = {
-                name: engine.all_mean(value, world)
-                for name, value in (
-                    ("loss_G", loss_G),
-                    ("loss_G_AB", loss_gan_AB),
-                    ("loss_G_BA", loss_gan_BA),
-                    ("loss_cycle", loss_cyc),
-                    ("loss_identity", loss_idt),
-                    ("loss_D_A", loss_D_A),
-                    ("loss_D_B", loss_D_B),
-                )
-            }
-            session.step_times.append(time.perf_counter() - t_step)
-            extra = {
-                "epoch": epoch,
-                "lr": lr_now,
-                "pyramid_trainable": bool(trainable),
-            }
-            record(session, done, losses, extra)
-            if done % config.log_every == 0:
-                bar.set_postfix(
-                    epoch=epoch,
-                    loss_G=f"{losses['loss_G']:.3f}",
-                    loss_D_B=f"{losses['loss_D_B']:.3f}",
-                )
-            bar.update(1)
-            if done % config.sample_every == 0 or done == total:
-                _save_samples(run, raw, fixed_A, fixed_B, done)
-            if done % config.checkpoint_every == 0 or done == stop:
-                save_checkpoint(session, done, payload())
-    if start == stop and start < total:
-        save_checkpoint(session, start, payload())
-    if stop == total and rank == 0:
-        if start == stop:
-            _save_samples(run, raw, fixed_A, fixed_B, stop)
-        write_summary(session, total, params)
-    engine.barrier(world)
-    return run.root
+    return train_run(CycleGANTask, config, run_dir, dataset, until_step)
 
 
 def _gather_pool(pool: ImagePool, world: int) -> list[dict]:

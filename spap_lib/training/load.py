@@ -11,8 +11,7 @@ from spap_lib.errors import DataError
 from spap_lib.models import build_sndcgan
 from spap_lib.training.config import CycleGANConfig, config_from_dict
 from spap_lib.training.cyclegan import build_networks
-from spap_lib.training.rundir import CHECKPOINT
-from spap_lib.training.state import load_checkpoint
+from spap_lib.training.rundir import CHECKPOINT, load_checkpoint
 
 
 def load_config(run_dir: str | Path):

@@ -36,7 +36,7 @@ def adversarial(pred: torch.Tensor, target_is_real: bool, mode: str = "lsgan") -
     return F.binary_cross_entropy_with_logits(pred, target)
 
 
-def discriminator_cycle_loss(
+def cyclegan_d_loss(
     pred_real: torch.Tensor, pred_fake: torch.Tensor, mode: str = "lsgan"
 ) -> torch.Tensor:
     """The reference ``backward_D_basic``: (L(real, 1) + L(fake, 0)) * 0.5."""

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from spap_lib.training import load_generators
-from spap_lib.training.state import load_checkpoint
+from spap_lib.training.rundir import load_checkpoint
 
 SCRIPT = textwrap.dedent(
     """

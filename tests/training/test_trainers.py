@@ -16,7 +16,7 @@ from spap_lib.training import (
     train_gan,
 )
 from spap_lib.training.cyclegan import build_networks
-from spap_lib.training.state import load_checkpoint
+from spap_lib.training.rundir import load_checkpoint
 
 NETS = {"gan": ("G", "D"), "cyclegan": ("G_AB", "G_BA", "D_A", "D_B")}
 
