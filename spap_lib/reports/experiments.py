@@ -13,16 +13,14 @@ from spap_lib.errors import ConfigError
 from spap_lib.io import read_json
 from spap_lib.reports.evaluate import evaluate_cyclegan, evaluate_gan, fid_protocol
 from spap_lib.training import load_config, make_config, train
+from spap_lib.training.config import parse_overrides
 
 
 def _overrides(fields: dict, overrides: dict | list[str] | None) -> dict:
-    """Notebook fields plus the user's overrides (a dict, or ``["key=value", ...]`` as on the CLI)."""
-    if isinstance(overrides, dict):
-        return {**fields, **overrides}
-    extra = dict(item.split("=", 1) for item in (overrides or []) if "=" in item)
-    if len(extra) != len(overrides or []):
+    """Notebook fields plus the user's overrides (a dict, or ``["key=value", ...]`` parsed as on the CLI)."""
+    if overrides is not None and not isinstance(overrides, dict | list):
         raise ConfigError(f"overrides {overrides!r} must be key=value strings or a dict")
-    return {**fields, **extra}
+    return {**fields, **parse_overrides(overrides)}
 
 
 def run_gan(

@@ -6,7 +6,7 @@ Eq. 1 (Goodfellow et al.), written on logits ``d = D(x)``:
 compare_gan's ``non_saturating`` loss is exactly this (sigmoid cross-entropy on logits).
 
 Eq. 2-4 as the reference CycleGAN implements them: least-squares adversarial terms (``MSELoss`` against
-1 for real and 0 for fake; ``gan_mode="vanilla"`` gives BCE on logits instead), L1 cycle terms weighted
+1 for real and 0 for fake; ``gan_mode="bce"`` gives BCE on logits instead, the reference's ``vanilla``), L1 cycle terms weighted
 by lambda_cyc = 10, L1 identity terms weighted by lambda_identity * lambda_cyc = 5, and each
 discriminator's loss halved.
 """
@@ -28,7 +28,7 @@ def g_loss_nonsaturating(d_fake: torch.Tensor) -> torch.Tensor:
 
 
 def adversarial(pred: torch.Tensor, target_is_real: bool, mode: str = "lsgan") -> torch.Tensor:
-    """The reference ``GANLoss``: MSE to 1/0 (``lsgan``) or BCE-with-logits (``vanilla``)."""
+    """The reference ``GANLoss``: MSE to 1/0 (``lsgan``) or BCE-with-logits (``bce``, its ``vanilla``)."""
     pred = pred.float()
     target = torch.ones_like(pred) if target_is_real else torch.zeros_like(pred)
     if mode == "lsgan":

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -63,8 +64,8 @@ def test_config_roundtrip_and_print():
         ("gan", "cpu", ["steps=ten"], "steps expects an integer"),
         ("gan", "cpu", {"steps": 1.5}, "steps expects an integer"),
         ("gan", "cpu", {"progress": "maybe"}, "progress expects true/false"),
-        ("gan", "cpu", {"steps": 0}, "steps must be > 0"),
-        ("gan", "cpu", ["steps=-3"], "steps must be > 0"),
+        ("gan", "cpu", {"steps": 0}, "steps must be >= 1"),
+        ("gan", "cpu", ["steps=-3"], "steps must be >= 1"),
         ("gan", "cpu", ["variant=big"], "unknown variant"),
         ("cyclegan", "cpu", {"n_epochs": 0, "n_epochs_decay": 0}, "must be > 0"),
         ("cyclegan", "cpu", {"dataset": "faces"}, "unknown cyclegan dataset"),
@@ -82,7 +83,7 @@ def test_bad_configs_give_one_line_errors(kind, preset, overrides, words):
 def test_cli_bad_config_is_one_line(tmp_path, capsys):
     rc = main(["train", "gan", "--preset", "smoke", "--run-dir", str(tmp_path), "--set", "steps=0"])
     err = capsys.readouterr().err.strip()
-    assert rc == 2 and err.startswith("error: steps must be > 0") and "\n" not in err
+    assert rc == 2 and err.startswith("error: steps must be >= 1") and "\n" not in err
     assert not any(tmp_path.iterdir())  # nothing written for a rejected config
 
 
@@ -90,3 +91,34 @@ def test_cli_show_config(capsys):
     rc = main(["train", "cyclegan", "--preset", "smoke", "--dataset", "facades", "--show-config"])
     out = capsys.readouterr().out
     assert rc == 0 and "dataset = 'facades'" in out
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"width": float("nan")}, "width must be a finite number, got nan"),
+        (["width=nan"], "width expects a number"),
+        ({"beta1": 1.0}, "beta1 must be in [0, 1)"),
+        (["beta2=-0.1"], "beta2 must be in [0, 1)"),
+        (["num_workers=-1"], "num_workers must be >= 0"),
+        ({"lr_g": float("inf")}, "lr_g must be a finite number, got inf"),
+        (["steps=true"], "steps expects an integer"),
+        (["progress=maybe"], "progress expects true/false"),
+        (["z_dist=gauss"], "z_dist must be one of uniform, normal"),
+    ],
+)
+def test_every_range_is_checked_before_anything_is_written(overrides, message, tmp_path):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        make_config("gan", "cpu", overrides)
+
+
+def test_set_values_are_parsed_as_literals():
+    from spap_lib.training.config import parse_value
+
+    assert parse_value("1_000") == 1000 and parse_value("2e-4") == 2e-4
+    assert parse_value("TRUE") is True and parse_value("false") is False
+    assert parse_value("spap_c2f") == "spap_c2f" and parse_value('"a b"') == "a b"
+    c = make_config("cyclegan", "smoke", ["lambda_cyc=5", "gan_mode=bce", "progress=false"])
+    assert c.lambda_cyc == 5.0 and c.gan_mode == "bce" and c.progress is False
+    with pytest.raises(ConfigError, match="gan_mode must be one of lsgan, bce"):
+        make_config("cyclegan", "smoke", ["gan_mode=vanilla"])  # a variant's name, not a loss
