@@ -207,6 +207,8 @@ def run_one(
     state = json.loads(state_path.read_text()) if state_path.is_file() else {}
     state.setdefault("curve", [])
     state.setdefault("eval_s", 0.0)
+    # the code this run started with (a resumed run keeps its first start's record)
+    state.setdefault("code", {"git_commit": git_commit(), "git_dirty": git_dirty()})
     done = {p["step"] for p in state["curve"]}
     total = spec.total_steps()
     fid_at = round(total * P.PILOT_FID_AT)
@@ -273,8 +275,8 @@ def write_archive(spec, config, run_dir: Path, state: dict, final: dict, out: Pa
             "torch": torch.__version__,
             "numpy": np.__version__,
             "python": platform.python_version(),
-            "git_commit": git_commit(),
-            "git_dirty": git_dirty(),
+            "git_commit": state["code"]["git_commit"],
+            "git_dirty": state["code"]["git_dirty"],
             "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         },
     }
