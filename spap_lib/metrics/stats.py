@@ -121,35 +121,3 @@ def reference_stats(
         mu, sigma, feats.astype(np.float32), len(file_list), name, split, resolution,
         backbone.id, backbone.metric, path,
     )  # fmt: skip
-
-
-def synthetic_reference_stats(
-    backbone: Backbone,
-    dataset: str = "faces",
-    split: str = "test",
-    size: int = 64,
-    n: int = 2000,
-    seed: int = 0,
-    side: str | None = None,
-    root: str | Path = "data",
-) -> ReferenceStats:
-    """Reference statistics of a synthetic default set's split (made by ``spap_lib.data.synthesize``).
-
-    faces: the images of ``split`` in ``split.json``; aligned sets: the ``side`` ("A" or "B") half of
-    ``<split>/*.png``. Cached as ``<dataset>-<size>-n<n>-s<seed>[-<side>]-r<size>-<split>.npz``.
-    """
-    from spap_lib.data import FaceDataset, PairedDataset, synthesize
-
-    folder = synthesize(dataset, root, size=size, n=n, seed=seed)
-    if dataset == "faces":
-        if side is not None:
-            raise ConfigError("faces images are not A|B pairs: leave side=None")
-        files = FaceDataset(folder, split=split).paths
-    else:
-        if side not in ("A", "B"):
-            raise ConfigError(f"{dataset} images are A|B pairs: pass side='A' or side='B'")
-        files = PairedDataset(folder, phase=split).paths
-    name = folder.name + (f"-{side}" if side else "")
-    return reference_stats(
-        backbone, name, split, size, folder=folder, files=files, side=side, root=root
-    )

@@ -22,7 +22,7 @@ from spap_lib.models import CYCLEGAN_LABELS, SNDCGAN_LABELS, build_sndcgan
 from spap_lib.paper import paper_value
 from spap_lib.study import plan as P
 from spap_lib.study.archive import load_runs
-from spap_lib.study.stats import Interval, mean_ci, paired, power_at, seeds_needed, verdict
+from spap_lib.study.stats import mean_ci, paired, power_at, seeds_needed, verdict
 
 HEADLINE = ("synthesis", "spap_c2f", "FID")
 
@@ -254,10 +254,6 @@ def trained_generator(root: str | Path, variant: str, seed: int = 0) -> torch.nn
 
 def runs_by_part(root: str | Path = P.ARCHIVE_ROOT) -> dict[str, list[dict]]:
     return {part: load_runs(root, part) for part in P.PARTS}
-
-
-def interval_text(ci: Interval, fmt: str = ".2f") -> str:
-    return f"{ci.mean:{fmt}} [{ci.low:{fmt}}, {ci.high:{fmt}}]"
 
 
 # --- the chapter -------------------------------------------------------------------------------------------

@@ -1,19 +1,16 @@
 import numpy as np
 import pytest
 import torch
-from cleanfid.fid import compute_fid, get_model_features
+from cleanfid.fid import compute_fid
 from PIL import Image
 
 import spap_lib.metrics.stats as stats_mod
 from spap_lib.errors import ConfigError, DataError
 from spap_lib.metrics import (
-    fd_folders,
     fd_from_features,
-    fd_generator,
     folder_features,
-    generator_features,
+    frechet_distance_features,
     image_features,
-    pixel_generator,
     reference_stats,
 )
 
@@ -27,33 +24,15 @@ def _gen(z: torch.Tensor) -> torch.Tensor:
     return (torch.stack(img, 1) + 1) * 127.5
 
 
-def test_generator_path_equals_folder_path(tiny_backbone, tmp_path, write_images):
-    g = torch.Generator().manual_seed(3)
-    imgs = []
-    for b in (16, 4):  # generator_features draws batch by batch with the same seeded generator
-        x = _gen(torch.randn((b, Z), generator=g)).numpy().transpose(0, 2, 3, 1)
-        imgs.append(np.clip(np.rint(x), 0, 255).astype(np.uint8))
-    write_images(tmp_path / "samples", np.concatenate(imgs))
-    from_gen = generator_features(_gen, tiny_backbone, num=20, z_dim=Z, batch_size=16, seed=3)
+def test_generated_images_in_memory_equal_their_saved_pngs(tiny_backbone, tmp_path, write_images):
+    """Scoring generated images in memory (rounded to uint8) == clean-fid's folder path on their PNGs."""
+    x = _gen(torch.randn((20, Z), generator=torch.Generator().manual_seed(3)))
+    imgs = np.clip(np.rint(x.numpy().transpose(0, 2, 3, 1)), 0, 255).astype(np.uint8)
+    write_images(tmp_path / "samples", imgs)
+    from_memory = image_features(imgs, tiny_backbone, batch_size=16)
     from_files = folder_features(tmp_path / "samples", tiny_backbone, batch_size=16)
-    assert from_gen.shape == (20, 8)
-    np.testing.assert_array_equal(from_gen, from_files)
-    again = generator_features(_gen, tiny_backbone, num=20, z_dim=Z, batch_size=16, seed=3)
-    np.testing.assert_array_equal(from_gen, again)
-
-
-def test_matches_cleanfid_generator_features(tiny_backbone):
-    """Same latents as clean-fid's model path (global RNG seeded alike) -> the same features."""
-    torch.manual_seed(11)
-    theirs = get_model_features(
-        _gen, tiny_backbone, mode="clean", z_dim=Z, num_gen=32, batch_size=16,
-        device=torch.device("cpu"), verbose=False, custom_fn_resize=tiny_backbone.resize,
-    )  # fmt: skip
-    ours = generator_features(_gen, tiny_backbone, 32, Z, batch_size=16, seed=11, quantize=False)
-    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
-    quantized = generator_features(_gen, tiny_backbone, 32, Z, batch_size=16, seed=11)
-    assert not np.array_equal(quantized, ours)  # rounding to uint8 is a (small) change
-    np.testing.assert_allclose(quantized, ours, atol=0.05)
+    assert from_memory.shape == (20, 8)
+    np.testing.assert_array_equal(from_memory, from_files)
 
 
 def test_folder_fd_matches_cleanfid_compute_fid(
@@ -66,8 +45,8 @@ def test_folder_fd_matches_cleanfid_compute_fid(
         custom_feat_extractor=tiny_backbone, custom_fn_resize=tiny_backbone.resize,
         device=torch.device("cpu"), num_workers=0, verbose=False,
     )  # fmt: skip
-    ours = fd_folders(tmp_path / "a", tmp_path / "b", tiny_backbone, kernel=False)
-    assert ours.value == pytest.approx(theirs, rel=1e-5)
+    a, b = (folder_features(tmp_path / d, tiny_backbone) for d in ("a", "b"))
+    assert frechet_distance_features(a, b) == pytest.approx(theirs, rel=1e-5)
 
 
 def test_side_and_resolution_transforms(tiny_backbone, tmp_path, random_images, write_images):
@@ -112,25 +91,7 @@ def test_fd_results_carry_the_metric_name(tiny_backbone, tmp_path, random_images
     d = same.as_dict()
     assert d["metric"] == "FD-synth" and "FD-synth" in d and "KD-synth" in d
     assert not any("FID" in k for k in d)
-    folders = fd_folders(tmp_path / "ref", tmp_path / "ref", tiny_backbone)
-    assert abs(folders.value) < 1e-3 and folders.metric == "FD-synth"
-
-    def gen32(z):
-        return torch.nn.functional.interpolate(_gen(z), size=32, mode="bilinear")
-
-    res = fd_generator(gen32, ref, tiny_backbone, num=40, z_dim=Z, batch_size=16)
-    assert (
-        res.value > 100 * max(abs(same.value), 1e-6)
-        and res.n == 40
-        and res.kernel_value is not None
-    )
-    with pytest.raises(ConfigError, match="resolution"):
-        fd_generator(_gen, ref, tiny_backbone, num=8, z_dim=Z)
-
-
-def test_pixel_generator_maps_tanh_range():
-    G = torch.nn.Sequential(
-        torch.nn.Linear(2, 3 * 4 * 4), torch.nn.Tanh(), torch.nn.Unflatten(1, (3, 4, 4))
-    )
-    x = pixel_generator(G)(torch.randn(5, 2))
-    assert x.shape == (5, 3, 4, 4) and x.min() >= 0 and x.max() <= 255
+    moved = fd_from_features(image_features(np.roll(random_images, 7, axis=2), tiny_backbone), ref,
+                             tiny_backbone)  # fmt: skip
+    assert moved.value > 100 * max(abs(same.value), 1e-6) and moved.n == 40
+    assert moved.kernel_value is not None and moved.as_dict()["n_ref"] == 40
