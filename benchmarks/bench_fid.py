@@ -69,9 +69,7 @@ def throughput(args: argparse.Namespace) -> None:
         f, g = rng.normal(size=(500, dim)), rng.normal(size=(500, dim))
         t0 = time.perf_counter()
         frechet_distance_features(f, g)
-        print(
-            f"one {bb.metric} value from features ({dim}-d, sqrtm): {time.perf_counter() - t0:.1f} s"
-        )
+        print(f"one {bb.metric} value from features ({dim}-d, sqrtm): {time.perf_counter() - t0:.1f} s")
 
 
 def paths(args: argparse.Namespace) -> None:
@@ -131,9 +129,7 @@ def paths(args: argparse.Namespace) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("mode", nargs="?", choices=("throughput", "paths"), default="throughput")
-    ap.add_argument(
-        "--backbone", choices=("synth", "inception"), default="synth", help="paths mode"
-    )
+    ap.add_argument("--backbone", choices=("synth", "inception"), default="synth", help="paths mode")
     ap.add_argument("--num", type=int, default=1000, help="paths mode: images per round")
     ap.add_argument("--batch-size", type=int, default=64, help="paths mode")
     ap.add_argument("--repeats", type=int, default=3)

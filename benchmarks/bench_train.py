@@ -1,4 +1,4 @@
-"""Training-step benchmark (issue 5, Sec. 4 "Speed"): median step time per variant and preset, the overhead
+"""Training-step benchmark: median step time per variant and preset, the overhead
 of each variant as a ratio to vanilla measured alternating in one process, and peak memory.
 
 Steps run through the real trainers (``train_gan`` / ``train_cyclegan`` with ``until_step``) on in-memory
@@ -77,9 +77,7 @@ def _n_lines(path: Path) -> int:
     return len(path.read_text().splitlines()) if path.exists() else 0
 
 
-def measure(
-    kind: str, preset: str, variants: list[str], rounds: int, steps: int, overrides: list[str]
-):
+def measure(kind: str, preset: str, variants: list[str], rounds: int, steps: int, overrides: list[str]):
     """Per variant: all step times and per-round medians (rounds alternate variants)."""
     with tempfile.TemporaryDirectory() as tmp:
         times: dict[str, list[float]] = {v: [] for v in variants}
@@ -87,9 +85,7 @@ def measure(
         for r in range(rounds):
             for v in variants:
                 config = _config(kind, preset, v, overrides)
-                t = _run(config, Path(tmp) / v, until=(r + 1) * (steps + 1))[
-                    1:
-                ]  # drop warm-up step
+                t = _run(config, Path(tmp) / v, until=(r + 1) * (steps + 1))[1:]  # drop warm-up step
                 times[v] += t
                 per_round[v].append(statistics.median(t))
     return times, per_round
@@ -129,21 +125,15 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     if "vanilla" not in args.variants:
         args.variants.insert(0, "vanilla")
-    times, per_round = measure(
-        args.kind, args.preset, args.variants, args.rounds, args.steps, args.overrides
-    )
-    print(
-        f"# {args.kind} preset={args.preset} overrides={args.overrides} torch={torch.__version__}"
-    )
+    times, per_round = measure(args.kind, args.preset, args.variants, args.rounds, args.steps, args.overrides)
+    print(f"# {args.kind} preset={args.preset} overrides={args.overrides} torch={torch.__version__}")
     print(f"# threads={torch.get_num_threads()} rounds={args.rounds} steps/round={args.steps}")
     print(f"{'variant':<10} {'median s/step':>14} {'ratio vs vanilla':>17} {'peak MiB':>9}")
     rows = []
     for v in args.variants:
         ratios = [a / b for a, b in zip(per_round[v], per_round["vanilla"])]
         mem = (
-            None
-            if args.no_memory
-            else peak_memory(args.kind, args.preset, v, args.steps + 1, args.overrides)
+            None if args.no_memory else peak_memory(args.kind, args.preset, v, args.steps + 1, args.overrides)
         )
         row = {
             "variant": v,

@@ -1,1 +1,1 @@
-"""Project scripts: browser installation (install-browser.sh), book checks and screenshots (issue 7)."""
+"""Project scripts: browser installation (install-browser.sh), book checks and screenshots."""

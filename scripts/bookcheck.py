@@ -1,4 +1,4 @@
-"""Check the rendered book as a reader sees it (issue 7): headless Debian chromium driven by Selenium.
+"""Check the rendered book as a reader sees it: headless Debian chromium driven by Selenium.
 
 Holds the pieces that tests/book/test_browser.py and scripts/screenshots.py share:
 - `toc_docs` / `doc_html`: the pages listed in _toc.yml (jb-book format) and their HTML files;
@@ -41,7 +41,7 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 DEFAULT_WIDTH = 1280
 SOURCE_SUFFIXES = (".md", ".ipynb", ".rst", ".myst")
 
-# Flags of issue 7, plus: fixed window, and every host but 127.0.0.1 unresolvable so that a page
+# The flags this machine needs for a headless Chromium (no network, no sandbox as root), plus: fixed window, and every host but 127.0.0.1 unresolvable so that a page
 # that depends on the internet shows as a console error instead of waiting on DNS.
 CHROMIUM_FLAGS = (
     "--headless",
@@ -108,11 +108,7 @@ def _source_docs(root: Path) -> list[str]:
     """Source documents under root (for `glob:` entries); hidden, _build-like and data dirs pruned."""
     docs = []
     for folder, dirs, files in os.walk(root):
-        dirs[:] = [
-            d
-            for d in dirs
-            if not d.startswith((".", "_")) and d not in ("outputs", "data", "tests")
-        ]
+        dirs[:] = [d for d in dirs if not d.startswith((".", "_")) and d not in ("outputs", "data", "tests")]
         for name in files:
             path = Path(folder, name)
             if path.suffix in SOURCE_SUFFIXES:
@@ -179,9 +175,7 @@ def glue_expectations(source: Path | None) -> dict:
             if c.get("cell_type") == "markdown"
         )
     names, figures = [], 0
-    for match in re.finditer(
-        r"^[`:]{3,}\{glue:figure\}[^\n]*\n((?:[ \t]*:[\w-]+:[^\n]*\n)*)", text, re.M
-    ):
+    for match in re.finditer(r"^[`:]{3,}\{glue:figure\}[^\n]*\n((?:[ \t]*:[\w-]+:[^\n]*\n)*)", text, re.M):
         figures += 1
         name = re.search(r":name:\s*(\S+)", match.group(1))
         if name:
@@ -370,9 +364,7 @@ def load(driver, url: str) -> None:
     driver.execute_async_script(_WAIT_IMAGES_JS)
 
 
-def page_problems(
-    driver, base_url: str, doc: str, root: Path = ROOT
-) -> tuple[list[str], list[str]]:
+def page_problems(driver, base_url: str, doc: str, root: Path = ROOT) -> tuple[list[str], list[str]]:
     """(problems, ignored console messages) of one TOC page, loaded fresh in the browser."""
     console_messages(driver)  # drop what earlier pages logged
     html = doc_html(doc)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install Debian's headless browser for the book's browser tests (issue 7): chromium + chromium-driver.
+# Install Debian's headless browser for the book's browser tests: chromium + chromium-driver.
 # Idempotent: does nothing when /usr/bin/chromium and /usr/bin/chromedriver already exist.
 # Runs apt-get directly as root, through sudo otherwise (when sudo is available).
 set -euo pipefail

@@ -20,9 +20,7 @@ def paper_rows() -> tuple[dict[str, str], ...]:
         return tuple(csv.DictReader(fh))
 
 
-def paper_value(
-    table: str, method: str, metric: str, direction: str = "", dataset: str = ""
-) -> float:
+def paper_value(table: str, method: str, metric: str, direction: str = "", dataset: str = "") -> float:
     """One number of the paper, e.g. ``paper_value("table1", "SNDCGAN+ASPP", "fid_best")``."""
     hits = [
         r

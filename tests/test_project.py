@@ -12,9 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _pins(lines):
     return {
-        ln.split("==")[0].lower(): ln.split("==")[1]
-        for ln in lines
-        if "==" in ln and not ln.startswith("#")
+        ln.split("==")[0].lower(): ln.split("==")[1] for ln in lines if "==" in ln and not ln.startswith("#")
     }
 
 

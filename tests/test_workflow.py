@@ -1,4 +1,4 @@
-"""The GitHub Pages workflow (.github/workflows/book.yml, issue 7) has the agreed structure."""
+"""The GitHub Pages workflow (.github/workflows/book.yml) has the agreed structure."""
 
 from pathlib import Path
 
@@ -42,9 +42,7 @@ def test_build_job_tests_builds_and_uploads_the_book():
     runs = _runs(build)
     assert "make test" in runs
     assert any(r.startswith("make book") and "PRESET=smoke" in r for r in runs)
-    assert runs.index("make test") < next(
-        i for i, r in enumerate(runs) if r.startswith("make book")
-    )
+    assert runs.index("make test") < next(i for i, r in enumerate(runs) if r.startswith("make book"))
     uses = _uses(build)
     assert uses[0] == "actions/checkout"
     upload = next(s for s in build["steps"] if s.get("uses", "").startswith("actions/upload-pages"))

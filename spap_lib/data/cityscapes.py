@@ -21,7 +21,9 @@ from spap_lib.data.images import load_rgb, to_tensor
 from spap_lib.data.palettes import CITYSCAPES_PALETTE, cityscapes_label_to_train, labels_to_colors
 from spap_lib.errors import DataError
 
-LAYOUT = "<root>/leftImg8bit/<split>/<city>/*_leftImg8bit.png + <root>/gtFine/<split>/<city>/*_gtFine_labelIds.png"
+LAYOUT = (
+    "<root>/leftImg8bit/<split>/<city>/*_leftImg8bit.png + <root>/gtFine/<split>/<city>/*_gtFine_labelIds.png"
+)
 
 
 def read_label_ids(path: Path) -> np.ndarray:
@@ -30,16 +32,12 @@ def read_label_ids(path: Path) -> np.ndarray:
         with Image.open(path) as im:
             im.load()
             if im.mode not in ("L", "P", "I", "I;16"):
-                raise DataError(
-                    f"{path}: labelIds image has mode {im.mode}; expected 8-bit single channel"
-                )
+                raise DataError(f"{path}: labelIds image has mode {im.mode}; expected 8-bit single channel")
             return np.asarray(im).astype(np.int64)
     except DataError:
         raise
     except (OSError, SyntaxError, ValueError) as exc:
-        raise DataError(
-            f"cannot read label image {path}: {exc} (corrupt or truncated file)"
-        ) from None
+        raise DataError(f"cannot read label image {path}: {exc} (corrupt or truncated file)") from None
 
 
 class CityscapesDataset(Dataset):
@@ -51,17 +49,13 @@ class CityscapesDataset(Dataset):
             raise DataError(f"Cityscapes root {self.root} does not exist; expected {LAYOUT}")
         img_dir, gt_dir = self.root / "leftImg8bit" / split, self.root / "gtFine" / split
         if not img_dir.is_dir() or not gt_dir.is_dir():
-            raise DataError(
-                f"{self.root} lacks leftImg8bit/{split}/ or gtFine/{split}/; expected {LAYOUT}"
-            )
+            raise DataError(f"{self.root} lacks leftImg8bit/{split}/ or gtFine/{split}/; expected {LAYOUT}")
         self.images = sorted(img_dir.glob("*/*_leftImg8bit.png"))
         if not self.images:
             raise DataError(f"split {img_dir} is empty; expected {LAYOUT}")
         self.labels = []
         for p in self.images:
-            lab = (
-                gt_dir / p.parent.name / p.name.replace("_leftImg8bit.png", "_gtFine_labelIds.png")
-            )
+            lab = gt_dir / p.parent.name / p.name.replace("_leftImg8bit.png", "_gtFine_labelIds.png")
             if not lab.is_file():
                 raise DataError(f"{p} has no label file {lab}; expected {LAYOUT}")
             self.labels.append(lab)
@@ -78,9 +72,7 @@ class CityscapesDataset(Dataset):
         if self.size is not None:
             photo = photo.resize((self.size, self.size), Image.BICUBIC)
             lab_img = Image.fromarray(train_ids.astype(np.uint8), "L")
-            train_ids = np.asarray(lab_img.resize((self.size, self.size), Image.NEAREST)).astype(
-                np.int64
-            )
+            train_ids = np.asarray(lab_img.resize((self.size, self.size), Image.NEAREST)).astype(np.int64)
         colours = Image.fromarray(labels_to_colors(train_ids, CITYSCAPES_PALETTE), "RGB")
         return {
             "A": to_tensor(photo),

@@ -61,9 +61,7 @@ class Archive:
     name: str
     path: str
     layout: str
-    size: int | None = (
-        None  # bytes; None = not published (verified by Content-Length + recorded hash)
-    )
+    size: int | None = None  # bytes; None = not published (verified by Content-Length + recorded hash)
     sha256: str | None = None  # None = not published (trust on first use, see module docstring)
 
     @property
@@ -73,13 +71,9 @@ class Archive:
 
 _ALIGNED = "pix2pix aligned: {}/ of A|B images"
 REGISTRY: dict[str, Archive] = {
-    "facades": Archive(
-        "facades", "pix2pix/datasets/facades.tar.gz", _ALIGNED.format("train/ val/ test")
-    ),
+    "facades": Archive("facades", "pix2pix/datasets/facades.tar.gz", _ALIGNED.format("train/ val/ test")),
     "maps": Archive("maps", "pix2pix/datasets/maps.tar.gz", _ALIGNED.format("train/ val")),
-    "cityscapes": Archive(
-        "cityscapes", "pix2pix/datasets/cityscapes.tar.gz", _ALIGNED.format("train/ val")
-    ),
+    "cityscapes": Archive("cityscapes", "pix2pix/datasets/cityscapes.tar.gz", _ALIGNED.format("train/ val")),
     "horse2zebra": Archive(
         "horse2zebra",
         "cyclegan/datasets/horse2zebra.zip",
@@ -203,9 +197,7 @@ def fetch(url: str, dest: Path, size: int | None = None, sha256: str | None = No
 
 
 def _refuse(archive: Path, name: str, why: str) -> DataError:
-    return DataError(
-        f"refusing to extract {archive}: member {name!r} {why} (unsafe archive; not extracted)"
-    )
+    return DataError(f"refusing to extract {archive}: member {name!r} {why} (unsafe archive; not extracted)")
 
 
 def _is_absolute(path: str) -> bool:
@@ -257,9 +249,7 @@ class _Plan:
         self.nodes: dict[_Loc, _Node] = {(): _Node("dir")}
         self.ops: list[tuple[_Loc, _Node]] = []
 
-    def _walk(
-        self, member: str, parts: list[str], start: _Loc, follow_last: bool, hops: list[int]
-    ) -> _Loc:
+    def _walk(self, member: str, parts: list[str], start: _Loc, follow_last: bool, hops: list[int]) -> _Loc:
         cur = start
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
@@ -276,9 +266,7 @@ class _Plan:
                     raise _refuse(self.archive, member, "goes through a symlink loop")
                 cur = self._walk(member, _parts(node.link), cur, True, hops)
             elif node is not None and node.kind == "file" and not last:
-                raise _refuse(
-                    self.archive, member, f"goes through {'/'.join(nxt)!r}, a file, not a folder"
-                )
+                raise _refuse(self.archive, member, f"goes through {'/'.join(nxt)!r}, a file, not a folder")
             else:
                 cur = nxt
         return cur
@@ -301,9 +289,7 @@ class _Plan:
                 f"is a link to {link!r}, which leads outside the target folder",
             ) from None
 
-    def add(
-        self, name: str, kind: str, link: str = "", source: object = None, mode: int = 0o644
-    ) -> None:
+    def add(self, name: str, kind: str, link: str = "", source: object = None, mode: int = 0o644) -> None:
         """Add one member: kind "dir", "file", "symlink" or "hardlink" (``link``: the target)."""
         parts = _check_name(self.archive, name)
         if kind == "dir":
@@ -323,9 +309,7 @@ class _Plan:
                 self.nodes[loc] = node = _Node("dir", name)
                 self.ops.append((loc, node))
             elif existing.kind != "dir":
-                raise _refuse(
-                    self.archive, name, f"is a folder where {existing.member!r} is a file"
-                )
+                raise _refuse(self.archive, name, f"is a folder where {existing.member!r} is a file")
             return
         if existing is not None:
             what = "a folder" if existing.kind == "dir" else f"member {existing.member!r}"
@@ -444,9 +428,7 @@ def safe_extract(archive: Path, dest: Path) -> None:
                 dest.mkdir(parents=True, exist_ok=True)
                 plan.create(dest, tf.extractfile)
         else:
-            raise DataError(
-                f"{archive} is neither a zip nor a tar archive (corrupt or truncated download)"
-            )
+            raise DataError(f"{archive} is neither a zip nor a tar archive (corrupt or truncated download)")
     except DataError:
         if made:
             shutil.rmtree(dest, ignore_errors=True)
@@ -454,9 +436,7 @@ def safe_extract(archive: Path, dest: Path) -> None:
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, lzma.LZMAError) as exc:
         if made:
             shutil.rmtree(dest, ignore_errors=True)
-        raise DataError(
-            f"{archive} is corrupt or truncated ({exc}); delete it and download again"
-        ) from None
+        raise DataError(f"{archive} is corrupt or truncated ({exc}); delete it and download again") from None
     except (NotImplementedError, RuntimeError) as exc:  # zip: unknown compression, encryption
         if made:
             shutil.rmtree(dest, ignore_errors=True)
@@ -501,9 +481,7 @@ def download(
     ``archive`` replaces the registry entry (tests, mirrors with other file names).
     """
     if name in MANUAL:
-        raise ConfigError(
-            f"{name} needs registration; see: python -m spap_lib data download {name}"
-        )
+        raise ConfigError(f"{name} needs registration; see: python -m spap_lib data download {name}")
     spec = archive or REGISTRY.get(name)
     if spec is None:
         known = ", ".join(sorted(REGISTRY) + sorted(MANUAL))
@@ -513,9 +491,7 @@ def download(
     if (target / COMPLETE).is_file() and not force:
         return target
     if target.exists() and not force:
-        raise DataError(
-            f"{target} exists but is not a finished download; delete it or pass --force"
-        )
+        raise DataError(f"{target} exists but is not a finished download; delete it or pass --force")
     url = f"{base_url(base)}/{spec.path}"
     downloads = root / ".downloads"
     try:

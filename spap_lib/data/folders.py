@@ -36,9 +36,7 @@ UNALIGNED = "CycleGAN unaligned layout: <root>/{phase}A/*.png and <root>/{phase}
 
 def _require_dir(root: Path, what: str) -> None:
     if not root.exists():
-        raise DataError(
-            f"{what} root {root} does not exist; create it, download or synthesize the data"
-        )
+        raise DataError(f"{what} root {root} does not exist; create it, download or synthesize the data")
     if not root.is_dir():
         raise DataError(f"{what} root {root} is not a folder")
 
@@ -158,8 +156,12 @@ class UnpairedDataset(Dataset):
         self.root = Path(root)
         _require_dir(self.root, "image-translation dataset")
         self.load_size, self.crop_size, self.train, self.seed, self.epoch = (
-            load_size, crop_size, train, seed, 0,
-        )  # fmt: skip
+            load_size,
+            crop_size,
+            train,
+            seed,
+            0,
+        )
         self.direction = direction
         da, db = self.root / f"{phase}A", self.root / f"{phase}B"
         if da.is_dir() and db.is_dir():
@@ -167,9 +169,7 @@ class UnpairedDataset(Dataset):
             a, b = list_images(da), list_images(db)
             for folder, paths in ((da, a), (db, b)):
                 if not paths:
-                    raise DataError(
-                        f"split {folder} is empty; expected {UNALIGNED.format(phase=phase)}"
-                    )
+                    raise DataError(f"split {folder} is empty; expected {UNALIGNED.format(phase=phase)}")
             self.A_paths, self.B_paths = (a, b) if direction == "AtoB" else (b, a)
         elif (self.root / phase).is_dir():
             self.aligned = True
@@ -236,9 +236,7 @@ class PairedDataset(Dataset):
         self.root = Path(root)
         _require_dir(self.root, "paired dataset")
         if not (self.root / phase).is_dir():
-            raise DataError(
-                f"{self.root} has no {phase}/ folder; expected {ALIGNED.format(phase=phase)}"
-            )
+            raise DataError(f"{self.root} has no {phase}/ folder; expected {ALIGNED.format(phase=phase)}")
         self.paths = _aligned_paths(self.root, phase)
         self.direction, self.size, self.train = direction, size, train
         self.load_size, self.crop_size, self.seed, self.epoch = load_size, crop_size, seed, 0
@@ -255,9 +253,7 @@ class PairedDataset(Dataset):
         if self.direction == "BtoA":
             a, b = b, a
         if self.train:
-            p = draw_params(
-                np.random.default_rng([self.seed, self.epoch, i]), self.load_size, self.crop_size
-            )
+            p = draw_params(np.random.default_rng([self.seed, self.epoch, i]), self.load_size, self.crop_size)
             a, b = (train_transform(t, p, self.load_size, self.crop_size) for t in (a, b))
         else:
             a, b = eval_transform(a, self.size), eval_transform(b, self.size)

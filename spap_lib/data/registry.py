@@ -41,19 +41,51 @@ class DatasetSpec:
 DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec
     for spec in (
-        DatasetSpec("faces", "CelebA-HQ-128", "celeba_hq", "celeba_hq_128", "table1", "gan", "fid",
-                    "face images (CelebA-HQ-128 layout: images/ + split file)"),
-        DatasetSpec("streets", "Cityscapes", "cityscapes", "cityscapes", "table2", "cyclegan", "fcn",
-                    "A = street photo, B = Cityscapes-palette labels",
-                    {"labels_to_photo": "G_BA", "photo_to_labels": "G_AB"}),
-        DatasetSpec("maps", "Maps", "maps", "maps", "table3", "cyclegan", "psnr_ssim",
-                    "A = aerial photo, B = map",
-                    {"aerial_to_map": "G_AB", "map_to_aerial": "G_BA"}),
-        DatasetSpec("facades", "Facades", "facades", "facades", "table3", "cyclegan", "psnr_ssim",
-                    "A = facade photo, B = CMP-palette labels",
-                    {"facades_to_labels": "G_AB", "labels_to_facades": "G_BA"}),
+        DatasetSpec(
+            name="faces",
+            title="CelebA-HQ-128",
+            real="celeba_hq",
+            paper_name="celeba_hq_128",
+            table="table1",
+            kind="gan",
+            score="fid",
+            description="face images (CelebA-HQ-128 layout: images/ + split file)",
+        ),
+        DatasetSpec(
+            name="streets",
+            title="Cityscapes",
+            real="cityscapes",
+            paper_name="cityscapes",
+            table="table2",
+            kind="cyclegan",
+            score="fcn",
+            description="A = street photo, B = Cityscapes-palette labels",
+            directions={"labels_to_photo": "G_BA", "photo_to_labels": "G_AB"},
+        ),
+        DatasetSpec(
+            name="maps",
+            title="Maps",
+            real="maps",
+            paper_name="maps",
+            table="table3",
+            kind="cyclegan",
+            score="psnr_ssim",
+            description="A = aerial photo, B = map",
+            directions={"aerial_to_map": "G_AB", "map_to_aerial": "G_BA"},
+        ),
+        DatasetSpec(
+            name="facades",
+            title="Facades",
+            real="facades",
+            paper_name="facades",
+            table="table3",
+            kind="cyclegan",
+            score="psnr_ssim",
+            description="A = facade photo, B = CMP-palette labels",
+            directions={"facades_to_labels": "G_AB", "labels_to_facades": "G_BA"},
+        ),
     )
-}  # fmt: skip
+}
 
 
 def dataset_spec(name: str, kind: str | None = None) -> DatasetSpec:

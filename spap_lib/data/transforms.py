@@ -28,18 +28,12 @@ class CropParams:
 
 def check_sizes(load_size: int, crop_size: int) -> None:
     if not (isinstance(load_size, int) and isinstance(crop_size, int)) or crop_size < 1:
-        raise ConfigError(
-            f"load_size and crop_size must be positive integers, got {load_size}, {crop_size}"
-        )
+        raise ConfigError(f"load_size and crop_size must be positive integers, got {load_size}, {crop_size}")
     if crop_size > load_size:
-        raise ConfigError(
-            f"crop_size {crop_size} is larger than load_size {load_size}; use crop <= load"
-        )
+        raise ConfigError(f"crop_size {crop_size} is larger than load_size {load_size}; use crop <= load")
 
 
-def draw_params(
-    rng: np.random.Generator, load_size: int, crop_size: int, flip: bool = True
-) -> CropParams:
+def draw_params(rng: np.random.Generator, load_size: int, crop_size: int, flip: bool = True) -> CropParams:
     top = int(rng.integers(0, load_size - crop_size + 1))
     left = int(rng.integers(0, load_size - crop_size + 1))
     return CropParams(top, left, bool(flip and rng.random() < 0.5))

@@ -48,9 +48,7 @@ from spap_lib.metrics.inception import (
 )
 
 INCEPTION_FILE = "inception-2015-12-05.pt"
-INCEPTION_URL = (
-    "https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/metrics/" + INCEPTION_FILE
-)
+INCEPTION_URL = "https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/metrics/" + INCEPTION_FILE
 ENV_WEIGHTS = "SPAP_INCEPTION_WEIGHTS"
 ENV_OFFLINE = "SPAP_OFFLINE"
 ONLINE_TIMEOUT_S = 3.0

@@ -34,15 +34,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--backbone", default="auto", choices=("auto", "inception", "synth"))
     f.add_argument("--inception-weights", default=None, help="torchscript inception-2015-12-05.pt")
     f.add_argument("--resolution", type=int, default=None, help="resize both sets to this first")
-    f.add_argument(
-        "--no-kernel", action="store_true", help="skip the kernel distance (KID/KD-synth)"
-    )
+    f.add_argument("--no-kernel", action="store_true", help="skip the kernel distance (KID/KD-synth)")
     f.add_argument("--root", default="data", help="data root holding the backbone caches")
     f.set_defaults(func=_fd)
 
-    q = msub.add_parser(
-        "psnr-ssim", help="mean PSNR/SSIM of images at the same relative path in two folders"
-    )
+    q = msub.add_parser("psnr-ssim", help="mean PSNR/SSIM of images at the same relative path in two folders")
     q.add_argument("outputs")
     q.add_argument("targets")
     q.set_defaults(func=_psnr_ssim)
@@ -94,9 +90,7 @@ def _fd(args: argparse.Namespace) -> int:
     from spap_lib.metrics.frechet import frechet_distance_features, kernel_distance
 
     if args.resolution is not None and args.resolution < 1:
-        raise ConfigError(
-            f"--resolution must be a positive number of pixels, got {args.resolution}"
-        )
+        raise ConfigError(f"--resolution must be a positive number of pixels, got {args.resolution}")
     files1 = _image_files(args.dir1, "dir1", at_least=2)  # a covariance needs two samples
     files2 = _image_files(args.dir2, "dir2", at_least=2)
     bb = select_backbone(args.backbone, args.root, args.inception_weights)
@@ -120,12 +114,8 @@ def _psnr_ssim(args: argparse.Namespace) -> int:
     from spap_lib.errors import DataError
     from spap_lib.metrics.image_quality import image_quality
 
-    outs = {
-        p.relative_to(args.outputs).as_posix(): p for p in _image_files(args.outputs, "outputs")
-    }
-    tgts = {
-        p.relative_to(args.targets).as_posix(): p for p in _image_files(args.targets, "targets")
-    }
+    outs = {p.relative_to(args.outputs).as_posix(): p for p in _image_files(args.outputs, "outputs")}
+    tgts = {p.relative_to(args.targets).as_posix(): p for p in _image_files(args.targets, "targets")}
     names = sorted(outs.keys() & tgts.keys())
     if not names:
         raise DataError(

@@ -57,13 +57,9 @@ def image_features(
     return _features_of(images, backbone, batch_size or backbone.batch_size, resolution)
 
 
-def _image_transform(
-    side: str | None, resolution: int | None
-) -> Callable[[np.ndarray], np.ndarray]:
+def _image_transform(side: str | None, resolution: int | None) -> Callable[[np.ndarray], np.ndarray]:
     if side not in (None, "A", "B"):
-        raise ConfigError(
-            f"side must be None, 'A' or 'B' (halves of an aligned A|B image), got {side!r}"
-        )
+        raise ConfigError(f"side must be None, 'A' or 'B' (halves of an aligned A|B image), got {side!r}")
 
     def transform(img: np.ndarray) -> np.ndarray:
         if side is not None:

@@ -129,9 +129,7 @@ def train_segmenter(
         raise DataError("no training photos for the segmenter")
     device = torch.device(config.device)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(
-            "segmenter config asks for CUDA but no GPU is available: set device='cpu'"
-        )
+        raise ConfigError("segmenter config asks for CUDA but no GPU is available: set device='cpu'")
     x_all = torch.from_numpy(photos).permute(0, 3, 1, 2).float()
     y_all = torch.from_numpy(labels.astype(np.int64))
     old_threads = torch.get_num_threads()
@@ -188,9 +186,7 @@ class Segmenter:
     def predict(self, photo: np.ndarray) -> np.ndarray:
         photo = np.asarray(photo)
         if photo.dtype != np.uint8 or photo.ndim != 3 or photo.shape[-1] != 3:
-            raise ConfigError(
-                f"segmenter takes uint8 (H, W, 3) photos, got {photo.dtype} {photo.shape}"
-            )
+            raise ConfigError(f"segmenter takes uint8 (H, W, 3) photos, got {photo.dtype} {photo.shape}")
         h, w = photo.shape[:2]
         img = photo
         if (h, w) != (self.size, self.size):
@@ -239,20 +235,14 @@ def load_segmenter(
                 raise DataError(f"cannot load {weights}: delete {folder} to retrain") from exc
             return Segmenter(net, config.size, info)
     if not train_if_missing:
-        raise DataError(
-            f"no segmenter cached at {folder}: run `python -m spap_lib metrics segmenter-train`"
-        )
+        raise DataError(f"no segmenter cached at {folder}: run `python -m spap_lib metrics segmenter-train`")
     if train_folder is None:
         if name != "synth-streets":
-            raise ConfigError(
-                f"segmenter {name!r} is not cached: pass train_folder=<A|B train dir>"
-            )
+            raise ConfigError(f"segmenter {name!r} is not cached: pass train_folder=<A|B train dir>")
         from spap_lib.data import synthesize
 
         train_folder = synthesize("streets", root, size=config.size) / "train"
-    photos, labels = load_aligned_pairs(
-        train_folder, CITYSCAPES_PALETTE, config.size, config.label_tolerance
-    )
+    photos, labels = load_aligned_pairs(train_folder, CITYSCAPES_PALETTE, config.size, config.label_tolerance)
     if verbose:
         print(f"training segmenter {name!r} on {len(photos)} photos ({config.steps} steps)")
     net, log = train_segmenter(photos, labels, config)

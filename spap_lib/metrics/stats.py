@@ -94,9 +94,17 @@ def reference_stats(
         meta, arr = _load(path)
         if meta.get("fingerprint") == fp and meta.get("n") == len(file_list):
             return ReferenceStats(
-                arr["mu"], arr["sigma"], arr["feats"], meta["n"], name, split, resolution,
-                backbone.id, backbone.metric, path,
-            )  # fmt: skip
+                arr["mu"],
+                arr["sigma"],
+                arr["feats"],
+                meta["n"],
+                name,
+                split,
+                resolution,
+                backbone.id,
+                backbone.metric,
+                path,
+            )
     feats = folder_features(None, backbone, files=file_list, side=side, resolution=resolution)
     mu, sigma = gaussian_stats(feats)
     meta = {
@@ -118,6 +126,14 @@ def reference_stats(
 
     atomic_write(path, _write)
     return ReferenceStats(
-        mu, sigma, feats.astype(np.float32), len(file_list), name, split, resolution,
-        backbone.id, backbone.metric, path,
-    )  # fmt: skip
+        mu,
+        sigma,
+        feats.astype(np.float32),
+        len(file_list),
+        name,
+        split,
+        resolution,
+        backbone.id,
+        backbone.metric,
+        path,
+    )

@@ -210,8 +210,7 @@ def load_synth_backbone(
             return net.eval(), info
     if not train_if_missing:
         raise DataError(
-            f"no stand-in backbone cached at {folder}: run `python -m spap_lib metrics "
-            "backbone-train`"
+            f"no stand-in backbone cached at {folder}: run `python -m spap_lib metrics backbone-train`"
         )
     if verbose:
         print(f"training the FD-synth stand-in backbone once ({config.steps} steps) -> {folder}")

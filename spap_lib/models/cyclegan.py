@@ -98,9 +98,7 @@ class CycleGANGenerator(nn.Module):
         for i in range(2):
             mult = 2 ** (2 - i)
             model += [
-                nn.ConvTranspose2d(
-                    ngf * mult, ngf * mult // 2, 3, 2, 1, output_padding=1, bias=True
-                ),
+                nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, 3, 2, 1, output_padding=1, bias=True),
                 InstanceNorm(ngf * mult // 2),
                 nn.ReLU(True),
             ]
@@ -150,9 +148,7 @@ class PatchGANDiscriminator(nn.Module):
             if n == atrous_layer:
                 self.insert_at = len(seq)
             if n == atrous_layer and kind == "atrous":
-                conv: nn.Module = AtrousAugmentedConv2d(
-                    ndf * prev, ndf * mult, 4, 2, 1, atrous_rates
-                )
+                conv: nn.Module = AtrousAugmentedConv2d(ndf * prev, ndf * mult, 4, 2, 1, atrous_rates)
             else:
                 conv = nn.Conv2d(ndf * prev, ndf * mult, 4, 2, 1, bias=True)
             seq += [conv, InstanceNorm(ndf * mult), _lrelu()]
@@ -167,9 +163,7 @@ class PatchGANDiscriminator(nn.Module):
         self.pyramid_pooling: nn.Module | None = None  # ASPP on the input of conv `atrous_layer`
         if kind == "aspp":
             channels = self.model[self.insert_at].in_channels
-            self.pyramid_pooling = ASPP(
-                channels, atrous_rates, norm=InstanceNorm, activation=_lrelu
-            )
+            self.pyramid_pooling = ASPP(channels, atrous_rates, norm=InstanceNorm, activation=_lrelu)
 
     def layers_in_order(self) -> list[nn.Module]:
         """The modules in the order ``forward`` runs them (for receptive-field arithmetic)."""
@@ -193,11 +187,43 @@ def _lrelu() -> nn.Module:
     return nn.LeakyReLU(0.2, True)
 
 
+INSTANCE_NORM_STATS = ("running_mean", "running_var", "num_batches_tracked")
+
+
+def strip_instance_norm_stats(module: nn.Module, state_dict: dict[str, torch.Tensor]) -> dict:
+    """``state_dict`` without the running statistics of instance-norm layers that keep none.
+
+    Checkpoints saved by the reference code before PyTorch 0.4 carry ``running_mean``/``running_var`` (and
+    later ``num_batches_tracked``) for ``InstanceNorm2d(track_running_stats=False)`` layers; the reference
+    loader deletes them (``__patch_instance_norm_state_dict``), and so do we.
+    """
+    norms = {
+        name
+        for name, m in module.named_modules()
+        if isinstance(m, nn.InstanceNorm2d) and not m.track_running_stats
+    }
+    return {
+        k: v
+        for k, v in state_dict.items()
+        if not (k.rsplit(".", 1)[-1] in INSTANCE_NORM_STATS and k.rsplit(".", 1)[0] in norms)
+    }
+
+
 def load_reference_weights(module: nn.Module, state_dict: dict[str, torch.Tensor]) -> list[str]:
     """Load a reference pytorch-CycleGAN-and-pix2pix checkpoint; return the keys we add (left at init).
 
-    Raises :class:`ConfigError` if the checkpoint has keys we do not know or lacks reference keys.
+    Instance-norm statistics of old checkpoints are dropped first (:func:`strip_instance_norm_stats`).
+    Raises :class:`ConfigError` (one line) if a tensor's shape differs -- a checkpoint of another size --
+    or if the checkpoint has keys we do not know or lacks reference keys.
     """
+    state_dict = strip_instance_norm_stats(module, dict(state_dict))
+    ours_sd = module.state_dict()
+    for key, value in state_dict.items():
+        if key in ours_sd and tuple(value.shape) != tuple(ours_sd[key].shape):
+            raise ConfigError(
+                f"checkpoint tensor {key} has shape {tuple(value.shape)}, this network "
+                f"{tuple(ours_sd[key].shape)}: build it with the checkpoint's ngf/ndf/n_blocks/n_layers"
+            )
     result = module.load_state_dict(state_dict, strict=False)
     ours = [k for k in result.missing_keys if k.startswith("pyramid_pooling.") or ".atrous." in k]
     missing = sorted(set(result.missing_keys) - set(ours))

@@ -35,11 +35,7 @@ def same_padding(kernel_size: int, stride: int, dilation: int) -> int:
 def check_rates(rates: tuple[int, ...] | list[int], n: int = 3) -> tuple[int, ...]:
     """Validate atrous rates: ``n`` integers > 1, strictly increasing (fine to coarse)."""
     rates = tuple(int(r) for r in rates)
-    if (
-        len(rates) != n
-        or any(r <= 1 for r in rates)
-        or any(a >= b for a, b in zip(rates, rates[1:]))
-    ):
+    if len(rates) != n or any(r <= 1 for r in rates) or any(a >= b for a, b in zip(rates, rates[1:])):
         raise ConfigError(
             f"atrous rates {rates} are invalid: give {n} strictly increasing integers > 1, e.g. (3, 5, 7)"
         )

@@ -37,13 +37,10 @@ def parameter_table() -> list[dict]:
                 "and cannot be derived from the architecture it describes"
             )
         else:
-            note = (
-                f"module adds {g - base_g:,} (paper: {round((paper_m - paper_base) * 1e6):,}); "
-                + (
-                    "the paper does not specify its attention nets"
-                    if variant.startswith("spap")
-                    else "five branches + 1x1 projection + BatchNorm, DeepLab style"
-                )
+            note = f"module adds {g - base_g:,} (paper: {round((paper_m - paper_base) * 1e6):,}); " + (
+                "the paper does not specify its attention nets"
+                if variant.startswith("spap")
+                else "five branches + 1x1 projection + BatchNorm, DeepLab style"
             )
         rows.append(
             {
@@ -84,9 +81,7 @@ def receptive_field_table() -> list[dict]:
                 "discriminator": "SNDCGAN D (128px)",
                 "variant": variant,
                 "placement": "conv 3 (4x4/2 on the 64x64 map)" if variant != "vanilla" else "-",
-                "receptive_field": discriminator_receptive_field(
-                    SNDCGANDiscriminator(variant, 128)
-                ),
+                "receptive_field": discriminator_receptive_field(SNDCGANDiscriminator(variant, 128)),
                 "paper": int(paper_value(sec, claim, "receptive_field")) if claim else None,
             }
         )
@@ -122,8 +117,10 @@ def receptive_field_table() -> list[dict]:
 def format_table(rows: list[dict]) -> str:
     """Plain-text table for the terminal."""
     cols = list(rows[0])
-    cells = [[("-" if r[c] is None else f"{r[c]:,}" if isinstance(r[c], int) else str(r[c])) for c in cols]
-             for r in rows]  # fmt: skip
+    cells = [
+        [("-" if r[c] is None else f"{r[c]:,}" if isinstance(r[c], int) else str(r[c])) for c in cols]
+        for r in rows
+    ]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths))]
     lines.append("  ".join("-" * w for w in widths))

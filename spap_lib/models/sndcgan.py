@@ -86,9 +86,7 @@ class SNDCGANGenerator(nn.Module):
         if kind == "spap":
             self.pyramid_pooling = SPAP(c2, atrous_rates, order=spap_order(variant), sn=sn)
         elif kind == "aspp":
-            self.pyramid_pooling = ASPP(
-                c2, atrous_rates, norm=nn.BatchNorm2d, activation=nn.ReLU, sn=sn
-            )
+            self.pyramid_pooling = ASPP(c2, atrous_rates, norm=nn.BatchNorm2d, activation=nn.ReLU, sn=sn)
         self.up3 = self._up(c2, c1, sn)
         self.to_rgb = maybe_sn(nn.Conv2d(c1, 3, 3, padding=1), sn)
 

@@ -40,9 +40,7 @@ class AttentiveFuse(nn.Module):
 
     def __init__(self, channels: int, sn: bool = False):
         super().__init__()
-        hidden = max(
-            channels // 16, 4
-        )  # >= 4: a spectral-normed 1x1 -> 1 weight would be a constant ±1
+        hidden = max(channels // 16, 4)  # >= 4: a spectral-normed 1x1 -> 1 weight would be a constant ±1
         self.atten = nn.Sequential(
             maybe_sn(nn.Conv2d(2 * channels, hidden, 3, padding=1), sn),
             nn.ReLU(inplace=True),

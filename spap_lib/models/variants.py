@@ -36,12 +36,24 @@ VARIANT_SPECS: dict[str, VariantSpec] = {
     for v in (
         VariantSpec("vanilla", None, None, None, "Vanilla SNDCGAN", "CycleGAN"),
         VariantSpec("aspp", "aspp", "aspp", None, "SNDCGAN+ASPP", "ASPP"),
-        VariantSpec("spap_c2f", "spap", "atrous", "coarse_to_fine",
-                    "SNDCGAN+SPAP (coarse to fine)", "SPAP (coarse-to-fine)"),
-        VariantSpec("spap_f2c", "spap", "atrous", "fine_to_coarse",
-                    "SNDCGAN+SPAP (fine to coarse)", "SPAP (fine-to-coarse)"),
+        VariantSpec(
+            "spap_c2f",
+            "spap",
+            "atrous",
+            "coarse_to_fine",
+            "SNDCGAN+SPAP (coarse to fine)",
+            "SPAP (coarse-to-fine)",
+        ),
+        VariantSpec(
+            "spap_f2c",
+            "spap",
+            "atrous",
+            "fine_to_coarse",
+            "SNDCGAN+SPAP (fine to coarse)",
+            "SPAP (fine-to-coarse)",
+        ),
     )
-}  # fmt: skip
+}
 VARIANTS = tuple(VARIANT_SPECS)
 # How the paper's tables name each variant (the `method` column of paper_tables.csv).
 SNDCGAN_LABELS = {n: v.gan_label for n, v in VARIANT_SPECS.items()}

@@ -63,8 +63,7 @@ def table1_numbers(table: pd.DataFrame, metric: str) -> dict:
         "c2f_best": float(table.loc[c2f, best]),
         "vanilla_best": float(table.loc[van, best]),
         "c2f_ratio": float(table.loc[c2f, best] / table.loc[van, best]),
-        "paper_c2f_ratio": paper_value("table1", c2f, "fid_best")
-        / paper_value("table1", van, "fid_best"),
+        "paper_c2f_ratio": paper_value("table1", c2f, "fid_best") / paper_value("table1", van, "fid_best"),
         "max_spread": float(2 * (table[median] - table[best]).max()),
         "paper_aspp_best": paper_value("table1", SNDCGAN_LABELS["aspp"], "fid_best"),
         "paper_aspp_median": paper_value("table1", SNDCGAN_LABELS["aspp"], "fid_median"),
@@ -79,20 +78,21 @@ def fd_facts(runs_root: str | Path) -> pd.DataFrame:
     records = [_read_metrics(r) for r in find_runs(runs_root, "sndcgan-")]
     if not records:
         raise ConfigError(f"no evaluated SNDCGAN runs under {runs_root}")
-    keys = ("metric", "kernel_metric", "backbone", "weights_sha256", "n_generated", "n_reference",
-            "resize")  # fmt: skip
+    keys = ("metric", "kernel_metric", "backbone", "weights_sha256", "n_generated", "n_reference", "resize")
     facts = {k: sorted({str(m.get(k, "not recorded")) for m in records}) for k in keys}
     mixed = [k for k, v in facts.items() if len(v) > 1 and k != "n_reference"]
     if mixed:
-        raise ConfigError(
-            f"runs under {runs_root} were scored differently ({mixed}): re-evaluate them"
-        )
-    labels = {"metric": "distance", "kernel_metric": "kernel distance", "backbone": "backbone",
-              "weights_sha256": "weights SHA-256", "n_generated": "generated images per run",
-              "n_reference": "reference (training) images", "resize": "resize"}  # fmt: skip
-    return pd.DataFrame(
-        {"value": [", ".join(facts[k]) for k in keys]}, index=[labels[k] for k in keys]
-    )
+        raise ConfigError(f"runs under {runs_root} were scored differently ({mixed}): re-evaluate them")
+    labels = {
+        "metric": "distance",
+        "kernel_metric": "kernel distance",
+        "backbone": "backbone",
+        "weights_sha256": "weights SHA-256",
+        "n_generated": "generated images per run",
+        "n_reference": "reference (training) images",
+        "resize": "resize",
+    }
+    return pd.DataFrame({"value": [", ".join(facts[k]) for k in keys]}, index=[labels[k] for k in keys])
 
 
 def provenance(runs_root: str | Path, prefix: str | tuple[str, ...], preset: str) -> pd.DataFrame:
@@ -108,8 +108,10 @@ def provenance(runs_root: str | Path, prefix: str | tuple[str, ...], preset: str
         size = f"{c.image_size}×{c.image_size}, width ×{c.width:g}, batch {c.batch_size}, {c.steps} steps"
         size += f" (pyramid frozen for {c.freeze_steps})"
     else:
-        size = (f"{c.crop_size}×{c.crop_size}, ngf {c.ngf}, {c.n_blocks} blocks, "
-                f"{c.n_epochs}+{c.n_epochs_decay} epochs (pyramid frozen for {c.freeze_epochs})")  # fmt: skip
+        size = (
+            f"{c.crop_size}×{c.crop_size}, ngf {c.ngf}, {c.n_blocks} blocks, "
+            f"{c.n_epochs}+{c.n_epochs_decay} epochs (pyramid frozen for {c.freeze_epochs})"
+        )
     commits = sorted({(s.get("git_commit") or "unknown")[:12] for s in summaries})
     rows = {
         "preset": preset,
@@ -173,14 +175,18 @@ def attention_stats(results: dict[str, dict]) -> pd.DataFrame:
     rows = []
     for order, result in results.items():
         for i, (fuse, maps) in enumerate(result["maps"].items(), 1):
-            rows.append({"order": order, "fuse": f"{i}: {fuse}", "mean α": float(maps.mean()),
-                         "spatial std of α": float(maps.std(axis=(1, 2)).mean())})  # fmt: skip
+            rows.append(
+                {
+                    "order": order,
+                    "fuse": f"{i}: {fuse}",
+                    "mean α": float(maps.mean()),
+                    "spatial std of α": float(maps.std(axis=(1, 2)).mean()),
+                }
+            )
     return pd.DataFrame(rows).set_index(["order", "fuse"]).round(3)
 
 
-def style_translation(
-    table: pd.DataFrame, directions: tuple[str, ...] | None = None
-) -> pd.DataFrame:
+def style_translation(table: pd.DataFrame, directions: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Tables 2-3 formatted for reading: one row per (method, ours/paper), one column per (direction,
     metric), two decimals; ``directions`` keeps only those columns (Table 3 is shown per dataset)."""
     out = table.stack("source", future_stack=True)
@@ -238,9 +244,7 @@ def translation_plot(
         images.append(np.asarray(f.canvas.buffer_rgba())[..., :3])
         plt.close(f)
     width = max(im.shape[1] for im in images)
-    padded = [
-        np.pad(im, ((0, 8), (0, width - im.shape[1]), (0, 0)), constant_values=255) for im in images
-    ]
+    padded = [np.pad(im, ((0, 8), (0, width - im.shape[1]), (0, 0)), constant_values=255) for im in images]
     stacked = np.concatenate(padded)
     fig = plt.figure(figsize=(stacked.shape[1] / 100, stacked.shape[0] / 100), facecolor="white")
     ax = fig.add_axes([0, 0, 1, 1])
@@ -253,10 +257,13 @@ def dataset_overview(preset: str, data_root: str | Path, n_show: int = 8) -> dic
     """The synthetic datasets of a preset: a table and one gallery figure per dataset."""
     gan = make_config("gan", preset, {"data_root": str(data_root)})
     cyc = make_config("cyclegan", preset, {"data_root": str(data_root)})
-    sizes = {"gan": (gan.image_size, gan.data_n, gan.data_seed),
-             "cyclegan": (cyc.load_size, cyc.data_n, cyc.data_seed)}  # fmt: skip
-    specs = {name: (f"{spec.title} (Table {spec.table[-1]})", *sizes[spec.kind])
-             for name, spec in DATASETS.items()}  # fmt: skip
+    sizes = {
+        "gan": (gan.image_size, gan.data_n, gan.data_seed),
+        "cyclegan": (cyc.load_size, cyc.data_n, cyc.data_seed),
+    }
+    specs = {
+        name: (f"{spec.title} (Table {spec.table[-1]})", *sizes[spec.kind]) for name, spec in DATASETS.items()
+    }
     from PIL import Image
 
     rows, galleries = [], {}
@@ -268,13 +275,23 @@ def dataset_overview(preset: str, data_root: str | Path, n_show: int = 8) -> dic
             else sorted((folder / "train").glob("*.png"))
         )
         test = sorted((folder / "test").glob("*.png")) if DATASETS[name].kind != "gan" else []
-        rows.append({"dataset": name, "stands in for": stands_for, "size": f"{size}×{size}",
-                     "train": n, "files": len(files) + len(test), "folder": folder.name})  # fmt: skip
+        rows.append(
+            {
+                "dataset": name,
+                "stands in for": stands_for,
+                "size": f"{size}×{size}",
+                "train": n,
+                "files": len(files) + len(test),
+                "folder": folder.name,
+            }
+        )
         imgs = [np.asarray(Image.open(f).convert("RGB")) for f in files[:n_show]]
         if DATASETS[name].kind == "gan":
             galleries[name] = image_grid({name: np.stack(imgs)}, ncols=n_show)
         else:
             half = imgs[0].shape[1] // 2
-            galleries[name] = image_grid({"A": np.stack([i[:, :half] for i in imgs]),
-                                          "B": np.stack([i[:, half:] for i in imgs])}, ncols=n_show)  # fmt: skip
+            galleries[name] = image_grid(
+                {"A": np.stack([i[:, :half] for i in imgs]), "B": np.stack([i[:, half:] for i in imgs])},
+                ncols=n_show,
+            )
     return {"table": pd.DataFrame(rows).set_index("dataset"), "galleries": galleries}

@@ -61,9 +61,7 @@ def dataset_folder(config, data_root: str | Path) -> Path:
     if config.data_source != "synthetic":
         return Path(resolved_data_root(config))
     if config.kind == "gan":
-        return synthesize(
-            "faces", data_root, size=config.image_size, n=config.data_n, seed=config.data_seed
-        )
+        return synthesize("faces", data_root, size=config.image_size, n=config.data_n, seed=config.data_seed)
     return synthesize(
         config.dataset, data_root, size=config.load_size, n=config.data_n, seed=config.data_seed
     )
@@ -160,14 +158,10 @@ def segmenter_for(dataset: str, preset: str, size: int, folder: Path, data_root:
     """Load (training and caching on first use) the segmenter that scores ``dataset`` at ``size``."""
     config = segmenter_config(dataset, preset, size)
     name = f"{dataset}-{folder.name}-{preset}"
-    return load_segmenter(
-        data_root, name=name, config=config, train_folder=folder / "train", verbose=False
-    )
+    return load_segmenter(data_root, name=name, config=config, train_folder=folder / "train", verbose=False)
 
 
-def paired_test_set(
-    folder: Path, size: int, limit: int | None
-) -> tuple[torch.Tensor, torch.Tensor]:
+def paired_test_set(folder: Path, size: int, limit: int | None) -> tuple[torch.Tensor, torch.Tensor]:
     ds = PairedDataset(folder, phase="test", direction="AtoB", size=size)
     n = len(ds) if limit is None else min(limit, len(ds))
     items = [ds[i] for i in range(n)]
@@ -236,8 +230,10 @@ def evaluate_segmenter(
     A, B = paired_test_set(folder, size, n_pairs)
     photos, labels = to_uint8(A), to_uint8(B)
     scores = score_labels_to_photo(zip(photos, labels), seg.predict, CITYSCAPES_PALETTE)
-    coverage = np.mean(
-        [(colors_to_ids_exact(lb, CITYSCAPES_PALETTE) != 255).mean() for lb in labels]
-    )
-    return {"scores": scores.as_dict(), "n_pairs": len(A), "labelled_fraction": float(coverage),
-            "segmenter": seg.info.get("config", {})}  # fmt: skip
+    coverage = np.mean([(colors_to_ids_exact(lb, CITYSCAPES_PALETTE) != 255).mean() for lb in labels])
+    return {
+        "scores": scores.as_dict(),
+        "n_pairs": len(A),
+        "labelled_fraction": float(coverage),
+        "segmenter": seg.info.get("config", {}),
+    }

@@ -39,14 +39,15 @@ def draw_spap_diagram(block: SPAP) -> Figure:
     ax.axis("off")
 
     def box(x, y, text, color, w=1.25, h=0.55):
-        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.05",
-                                    fc=color, ec="black", lw=0.8))  # fmt: skip
+        ax.add_patch(
+            FancyBboxPatch(
+                (x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.05", fc=color, ec="black", lw=0.8
+            )
+        )
         ax.text(x, y, text, ha="center", va="center", fontsize=12)
 
     def arrow(a, b):
-        ax.add_patch(
-            FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=10, lw=0.8, color="black")
-        )
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=10, lw=0.8, color="black"))
 
     box(0.8, 2.0, "x (input)", "#dddddd")
     xs = np.linspace(2.4, 8.0, 5)
@@ -64,8 +65,14 @@ def draw_spap_diagram(block: SPAP) -> Figure:
     arrow((9.3, 1.1), (9.3, 1.6))
     ax.text(5.2, 1.18, "x (residual, Eq. 6)", ha="center", fontsize=11)
     arrow((xs[-1] + 0.65, 1.9), (9.3 - 0.62, 1.9))
-    ax.text(5.2, 0.6, f"order: {block.order.replace('_', ' ')}  |  fuse $i$: "
-            "$f_i\\,\\alpha_i + f_{i+1}(1-\\alpha_i)$ (Eq. 5)", ha="center", fontsize=12)  # fmt: skip
+    ax.text(
+        5.2,
+        0.6,
+        f"order: {block.order.replace('_', ' ')}  |  fuse $i$: "
+        "$f_i\\,\\alpha_i + f_{i+1}(1-\\alpha_i)$ (Eq. 5)",
+        ha="center",
+        fontsize=12,
+    )
     return fig
 
 
@@ -79,11 +86,10 @@ def image_grid(rows: dict[str, np.ndarray], ncols: int = 8, size: float = 1.1) -
             if c < len(images):
                 ax.imshow(images[c], interpolation="nearest")
             if c == 0:
-                ax.text(
-                    -0.08, 0.5, label, transform=ax.transAxes, ha="right", va="center", fontsize=9
-                )
-    fig.subplots_adjust(left=1.5 / (size * ncols + 1.6), right=0.99, top=0.99, bottom=0.01,
-                        wspace=0.05, hspace=0.05)  # fmt: skip
+                ax.text(-0.08, 0.5, label, transform=ax.transAxes, ha="right", va="center", fontsize=9)
+    fig.subplots_adjust(
+        left=1.5 / (size * ncols + 1.6), right=0.99, top=0.99, bottom=0.01, wspace=0.05, hspace=0.05
+    )
     return fig
 
 
@@ -113,17 +119,13 @@ def attention_figure(images: np.ndarray, maps: dict[str, np.ndarray], title: str
         axes[0, j].set_title(label, fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.subplots_adjust(
-        left=0.02, right=0.86, top=0.88 if title else 0.93, bottom=0.02, wspace=0.05
-    )
+    fig.subplots_adjust(left=0.02, right=0.86, top=0.88 if title else 0.93, bottom=0.02, wspace=0.05)
     cax = fig.add_axes([0.89, 0.1, 0.025, 0.75])
     fig.colorbar(mappable, cax=cax, label="attention $\\alpha$")
     return fig
 
 
-def curves_figure(
-    logs: dict[str, list[dict]], keys: tuple[str, ...], step_key: str = "step"
-) -> Figure:
+def curves_figure(logs: dict[str, list[dict]], keys: tuple[str, ...], step_key: str = "step") -> Figure:
     """Training curves: one panel per loss key, one line per run (``logs``: run label -> log records)."""
     fig = _figure(4.2 * len(keys), 3.0)
     axes = fig.subplots(1, len(keys), squeeze=False)[0]

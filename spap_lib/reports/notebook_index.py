@@ -1,4 +1,4 @@
-"""The book's notebook index (issue 7, "reading comfort"): every notebook with its papermill parameters.
+"""The book's notebook index: every notebook with its papermill parameters.
 
 `notebook_parameter_table(notebook_dir)` reads each notebook's cell tagged `parameters` with
 `papermill.inspect_notebook` (the same parser as `papermill --help-notebook`) and returns one row
@@ -7,7 +7,7 @@ per parameter, ready for `pandas.DataFrame(rows)` on a book page.
 Choices: papermill names a type only when the parameter is annotated (`seed: int = 0`); for the
 others the type is inferred here from the default's Python literal (`200` -> int, `"x"` -> str,
 `None` -> None), and left empty when the default is an expression. A notebook without a
-`parameters` cell is an error by default (issue 6 gives every notebook one), so that the index
+`parameters` cell is an error by default (every notebook of the book has one), so that the index
 cannot silently miss a notebook.
 """
 
@@ -49,26 +49,20 @@ def notebook_parameter_table(
     root = Path(notebook_dir)
     if not root.is_dir():
         raise DataError(f"notebook folder {root} does not exist: pass the folder holding *.ipynb")
-    paths = sorted(
-        p for p in root.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.relative_to(root).parts
-    )
+    paths = sorted(p for p in root.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.relative_to(root).parts)
     rows: list[dict[str, str]] = []
     for path in paths:
         rel = path.relative_to(root).as_posix()
         try:
             nb = nbformat.read(path, as_version=4)
         except Exception as exc:  # nbformat raises several types for a corrupt file
-            raise DataError(
-                f"{path}: not a readable notebook ({exc}); re-save it in Jupyter"
-            ) from exc
+            raise DataError(f"{path}: not a readable notebook ({exc}); re-save it in Jupyter") from exc
         if not _has_parameters_cell(nb):
             if require_parameters:
                 raise DataError(f"{path}: no cell tagged 'parameters'; tag the cell of defaults")
             continue
         if not nb.metadata.get("kernelspec", {}).get("name"):
-            raise DataError(
-                f"{path}: no kernelspec in its metadata; open and save it with a kernel"
-            )
+            raise DataError(f"{path}: no kernelspec in its metadata; open and save it with a kernel")
         for name, info in papermill.inspect_notebook(str(path)).items():
             default = str(info.get("default", ""))
             kind = str(info.get("inferred_type_name", ""))

@@ -45,8 +45,11 @@ def source_hash(package_dir: Path = ROOT / "spap_lib") -> str:
 def notebook_code_hash(path: Path) -> str:
     """Hash of a notebook's code cells only (outputs and metadata do not change what it computes)."""
     cells = json.loads(path.read_text())["cells"]
-    code = [c["source"] if isinstance(c["source"], str) else "".join(c["source"]) for c in cells
-            if c["cell_type"] == "code"]  # fmt: skip
+    code = [
+        c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+        for c in cells
+        if c["cell_type"] == "code"
+    ]
     return hashlib.sha256("\x00".join(code).encode()).hexdigest()
 
 
@@ -80,9 +83,7 @@ class Progress:
     def line(self, index: int, job: Job, status: str) -> str:
         elapsed = time.monotonic() - self.start
         remaining = self.total - index
-        mean = (
-            sum(self.executed_seconds) / len(self.executed_seconds) if self.executed_seconds else 0
-        )
+        mean = sum(self.executed_seconds) / len(self.executed_seconds) if self.executed_seconds else 0
         eta = f"ETA ~{_clock(mean * remaining)}" if mean else "ETA ?"
         return f"[{index}/{self.total}] {status:<7} {job.name:<40} elapsed {_clock(elapsed)}  {eta}"
 
@@ -121,9 +122,7 @@ def execute(job: Job, output: Path) -> None:
     os.replace(tmp, output)
 
 
-def run_pipeline(
-    preset: str, build: bool = True, force: bool = False, only: str | None = None
-) -> int:
+def run_pipeline(preset: str, build: bool = True, force: bool = False, only: str | None = None) -> int:
     """Run every job of ``preset``; return 0 if all succeeded (the book built), else 1."""
     jobs = book_plan(preset)
     if only:
@@ -135,9 +134,7 @@ def run_pipeline(
     outcomes: list[Outcome] = []
     progress = Progress(len(jobs))
     failed_names: set[str] = set()
-    print(
-        f"spap book: preset {preset!r}, {len(jobs)} notebooks, outputs under {ROOT / 'outputs' / preset}"
-    )
+    print(f"spap book: preset {preset!r}, {len(jobs)} notebooks, outputs under {ROOT / 'outputs' / preset}")
     for index, job in enumerate(jobs, 1):
         output = ROOT / job.output
         key = job_key(job, lib_hash, keys) if set(job.depends_on) <= set(keys) else ""
@@ -159,15 +156,11 @@ def run_pipeline(
             job = replace(job, parameters={**job.parameters, "fresh": True})
         try:
             execute(job, output)
-        except (
-            Exception
-        ) as exc:  # papermill raises PapermillExecutionError with the cell's traceback
+        except Exception as exc:  # papermill raises PapermillExecutionError with the cell's traceback
             failed_names.add(job.name)
             msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
             failed_nb = output.with_name(output.stem + ".failed.ipynb")
-            outcomes.append(
-                Outcome(job, "failed", time.monotonic() - t0, f"{msg} -- see {failed_nb}")
-            )
+            outcomes.append(Outcome(job, "failed", time.monotonic() - t0, f"{msg} -- see {failed_nb}"))
             print(f"    FAILED: {msg}\n    see {failed_nb}")
             continue
         seconds = time.monotonic() - t0
@@ -198,9 +191,7 @@ def publish_runs(jobs: list[Job], folder: Path = ROOT / "book" / "generated" / "
 
 
 def summary(outcomes: list[Outcome], seconds: float) -> str:
-    counts = {
-        s: sum(o.status == s for o in outcomes) for s in ("ran", "cached", "failed", "skipped")
-    }
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("ran", "cached", "failed", "skipped")}
     lines = [
         f"\nsummary: {counts['ran']} ran, {counts['cached']} cached, {counts['failed']} failed, "
         f"{counts['skipped']} skipped in {_clock(seconds)}"

@@ -21,9 +21,7 @@ PLANS: dict[str, dict] = {
     "cpu": {"gan_seeds": (0, 1), "translation": datasets_of("cyclegan")},
     "paper": {"gan_seeds": (0, 1, 2), "translation": datasets_of("cyclegan")},
 }
-STUDY_ARCHIVE = (
-    "results/study"  # the replication study's archive (spap_lib.study.plan.ARCHIVE_ROOT)
-)
+STUDY_ARCHIVE = "results/study"  # the replication study's archive (spap_lib.study.plan.ARCHIVE_ROOT)
 
 
 @dataclass(frozen=True)
@@ -33,9 +31,7 @@ class Job:
     output: str  # executed notebook, relative to the repository root
     parameters: dict = field(hash=False)
     depends_on: tuple[str, ...] = ()
-    reads: tuple[
-        str, ...
-    ] = ()  # committed folders (relative to the repository root) the page renders
+    reads: tuple[str, ...] = ()  # committed folders (relative to the repository root) the page renders
 
 
 def run_dir(preset: str, name: str) -> str:
@@ -58,17 +54,11 @@ def book_plan(preset: str) -> list[Job]:
     jobs: list[Job] = []
 
     def page(name: str, notebook: str, depends_on=(), reads=(), **params) -> None:
-        jobs.append(
-            Job(name, notebook, f"book/generated/{name}.ipynb", params, tuple(depends_on), reads)
-        )
+        jobs.append(Job(name, notebook, f"book/generated/{name}.ipynb", params, tuple(depends_on), reads))
 
     def run(name: str, notebook: str, depends_on=(), **params) -> None:
         params = {**common, **params, "run_dir": f"../{run_dir(preset, name)}"}
-        jobs.append(
-            Job(
-                name, notebook, f"{run_dir(preset, name)}/notebook.ipynb", params, tuple(depends_on)
-            )
-        )
+        jobs.append(Job(name, notebook, f"{run_dir(preset, name)}/notebook.ipynb", params, tuple(depends_on)))
 
     page("datasets", "datasets.ipynb", **common)
     page("architecture", "architecture.ipynb")
@@ -90,27 +80,41 @@ def book_plan(preset: str) -> list[Job]:
         for variant in VARIANTS:
             name = f"cyclegan-{dataset}-{variant}"
             seg = f"segmenter-{dataset}" if dataset_spec(dataset).needs_segmenter else None
-            run(name, "train_cyclegan.ipynb", (seg,) if seg else (), variant=variant, dataset=dataset,
-                seed=0, **data_root(dataset))  # fmt: skip
+            run(
+                name,
+                "train_cyclegan.ipynb",
+                (seg,) if seg else (),
+                variant=variant,
+                dataset=dataset,
+                seed=0,
+                **data_root(dataset),
+            )
             translation_runs.setdefault(dataset, []).append(name)
     # the replication study is archived, not run by the book: the page renders results/study in seconds
     short = f"{run_dir(preset, 'sndcgan-spap_c2f-s0')}"
-    page("study", "study.ipynb", ("sndcgan-spap_c2f-s0",), (STUDY_ARCHIVE,),
-         archive_root=f"../{STUDY_ARCHIVE}", short_run=f"../{short}")  # fmt: skip
-    page("table1_synthesis", "table1_synthesis.ipynb", gan_runs, (STUDY_ARCHIVE,),
-         runs_root=runs_root, preset=preset, study_root=f"../{STUDY_ARCHIVE}")  # fmt: skip
+    page(
+        "study",
+        "study.ipynb",
+        ("sndcgan-spap_c2f-s0",),
+        (STUDY_ARCHIVE,),
+        archive_root=f"../{STUDY_ARCHIVE}",
+        short_run=f"../{short}",
+    )
+    page(
+        "table1_synthesis",
+        "table1_synthesis.ipynb",
+        gan_runs,
+        (STUDY_ARCHIVE,),
+        runs_root=runs_root,
+        preset=preset,
+        study_root=f"../{STUDY_ARCHIVE}",
+    )
     page("attention_maps", "attention_maps.ipynb", gan_runs, runs_root=runs_root, preset=preset)
     seg_translation = [
-        n
-        for d in plan["translation"]
-        if dataset_spec(d).needs_segmenter
-        for n in translation_runs[d]
+        n for d in plan["translation"] if dataset_spec(d).needs_segmenter for n in translation_runs[d]
     ]
     pq_translation = [
-        n
-        for d in plan["translation"]
-        if not dataset_spec(d).needs_segmenter
-        for n in translation_runs[d]
+        n for d in plan["translation"] if not dataset_spec(d).needs_segmenter for n in translation_runs[d]
     ]
     page("table2_fcn", "table2_fcn.ipynb", seg_translation, runs_root=runs_root, preset=preset)
     page(

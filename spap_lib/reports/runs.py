@@ -51,18 +51,14 @@ def find_runs(runs_root: str | Path, prefix: str) -> list[Path]:
         raise ConfigError(
             f"no runs under {root}: run the experiment notebooks first (python -m spap_lib book)"
         )
-    return sorted(
-        p for p in root.iterdir() if p.name.startswith(prefix) and (p / "metrics.json").is_file()
-    )
+    return sorted(p for p in root.iterdir() if p.name.startswith(prefix) and (p / "metrics.json").is_file())
 
 
 def direction_table(metrics: dict) -> pd.DataFrame:
     """One row per translation direction of a CycleGAN run, its scores as columns."""
     rows = {}
     for direction, scores in metrics["directions"].items():
-        rows[direction] = {
-            k: v for k, v in scores.items() if isinstance(v, float | int) and k != "pixels"
-        }
+        rows[direction] = {k: v for k, v in scores.items() if isinstance(v, float | int) and k != "pixels"}
     return pd.DataFrame(rows).T
 
 
@@ -80,9 +76,7 @@ def gan_table(runs_root: str | Path) -> tuple[pd.DataFrame, str]:
         raise ConfigError(f"no evaluated SNDCGAN runs under {runs_root}")
     metric_names = {m["metric"] for ms in by_variant.values() for m in ms}
     if len(metric_names) != 1:
-        raise ConfigError(
-            f"runs were evaluated with different backbones {metric_names}: re-evaluate them"
-        )
+        raise ConfigError(f"runs were evaluated with different backbones {metric_names}: re-evaluate them")
     metric = metric_names.pop()
     rows = []
     for variant in VARIANTS:
@@ -169,5 +163,10 @@ def train_segmenter_run(
     Path(run_dir).mkdir(parents=True, exist_ok=True)
     write_metrics(run_dir, {"kind": "segmenter", "dataset": dataset, **result})
     n_train = len(list((folder / "train").glob("*"))) if (folder / "train").is_dir() else 0
-    return {"table": table, "steps": recipe.steps, "n_train": n_train,
-            "labelled_fraction": result["labelled_fraction"], "scores": scores}  # fmt: skip
+    return {
+        "table": table,
+        "steps": recipe.steps,
+        "n_train": n_train,
+        "labelled_fraction": result["labelled_fraction"],
+        "scores": scores,
+    }

@@ -21,10 +21,16 @@ from typing import Any
 from spap_lib.errors import DataError
 from spap_lib.study import plan as P
 
-REQUIRED = ("name", "part", "variant", "seed", "config", "final", "curve", "verify", "losses",
-            "provenance")  # fmt: skip
-REQUIRED_PROVENANCE = ("train_wall_s", "median_step_s", "threads", "cpu_model", "torch", "git_commit",
-                       "finished_utc")  # fmt: skip
+REQUIRED = ("name", "part", "variant", "seed", "config", "final", "curve", "verify", "losses", "provenance")
+REQUIRED_PROVENANCE = (
+    "train_wall_s",
+    "median_step_s",
+    "threads",
+    "cpu_model",
+    "torch",
+    "git_commit",
+    "finished_utc",
+)
 
 
 def run_path(spec: P.RunSpec, root: str | Path = P.ARCHIVE_ROOT) -> Path:
@@ -39,13 +45,9 @@ def read_run(path: str | Path) -> dict[str, Any]:
     except FileNotFoundError as exc:
         raise DataError(f"{path} not found: run `python -m spap_lib study run --resume`") from exc
     except (OSError, ValueError) as exc:
-        raise DataError(
-            f"{path} is not readable JSON ({exc}): restore it with git checkout"
-        ) from exc
+        raise DataError(f"{path} is not readable JSON ({exc}): restore it with git checkout") from exc
     missing = [k for k in REQUIRED if k not in record]
-    missing += [
-        f"provenance.{k}" for k in REQUIRED_PROVENANCE if k not in record.get("provenance", {})
-    ]
+    missing += [f"provenance.{k}" for k in REQUIRED_PROVENANCE if k not in record.get("provenance", {})]
     if missing:
         raise DataError(f"{path} lacks {', '.join(missing)}: it was not written by `study run`")
     return record
@@ -103,12 +105,16 @@ class Verification:
 
     def line(self) -> str:
         if self.ok:
-            return (f"verified {self.name}: {self.steps} steps re-trained, every network's weights "
-                    "and every logged loss bit-identical to the archive")  # fmt: skip
+            return (
+                f"verified {self.name}: {self.steps} steps re-trained, every network's weights "
+                "and every logged loss bit-identical to the archive"
+            )
         where = "same CPU type" if self.same_cpu else f"archived on {self.archived_cpu}"
-        return (f"MISMATCH {self.name} after {self.steps} steps ({where}, here {self.this_cpu}): "
-                f"weights equal {self.weights_equal}, losses equal {self.losses_equal}, largest "
-                f"loss difference {self.max_loss_difference:.3g}")  # fmt: skip
+        return (
+            f"MISMATCH {self.name} after {self.steps} steps ({where}, here {self.this_cpu}): "
+            f"weights equal {self.weights_equal}, losses equal {self.losses_equal}, largest "
+            f"loss difference {self.max_loss_difference:.3g}"
+        )
 
 
 def verify_run(path: str | Path, work: str | Path | None = None) -> Verification:

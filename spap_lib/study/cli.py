@@ -6,18 +6,12 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "study", help="the replication study: run (hours), status, verify the archive"
-    )
+    p = sub.add_parser("study", help="the replication study: run (hours), status, verify the archive")
     ssub = p.add_subparsers(dest="study_command", metavar="SUBCOMMAND")
     ssub.required = True
 
-    r = ssub.add_parser(
-        "run", help="train, score and archive every run of the plan (hours; resumable)"
-    )
-    r.add_argument(
-        "--resume", action="store_true", help="continue an interrupted study (the default)"
-    )
+    r = ssub.add_parser("run", help="train, score and archive every run of the plan (hours; resumable)")
+    r.add_argument("--resume", action="store_true", help="continue an interrupted study (the default)")
     r.add_argument("--pilot", action="store_true", help="only the pilot runs (vanilla, seeds 0-2)")
     r.add_argument("--part", choices=("synthesis", "translation"), default=None)
     r.add_argument("--jobs", type=int, default=2, help="runs side by side, one thread each")
@@ -26,12 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = ssub.add_parser("status", help="which runs are archived and which are missing")
     s.set_defaults(func=_status)
 
-    v = ssub.add_parser(
-        "verify", help="re-train the first steps of archived runs, compare with the archive"
-    )
-    v.add_argument(
-        "--run", action="append", default=None, help="run name (default: the first archived)"
-    )
+    v = ssub.add_parser("verify", help="re-train the first steps of archived runs, compare with the archive")
+    v.add_argument("--run", action="append", default=None, help="run name (default: the first archived)")
     v.add_argument("--all", action="store_true", help="every archived run")
     v.set_defaults(func=_verify)
 
@@ -51,8 +41,10 @@ def _status(args: argparse.Namespace) -> int:
     from spap_lib.study.archive import completeness
 
     c = completeness()
-    print(f"archived {len(c.archived)} of {len(c.archived) + len(c.missing)} runs; "
-          f"FID against n: {'archived' if c.fid_vs_n else 'missing'}")  # fmt: skip
+    print(
+        f"archived {len(c.archived)} of {len(c.archived) + len(c.missing)} runs; "
+        f"FID against n: {'archived' if c.fid_vs_n else 'missing'}"
+    )
     for name in c.missing:
         print(f"missing {name}")
     return 0

@@ -116,9 +116,7 @@ CURVE_N = 1000
 SAMPLE_SEED = 2024  # latent codes of every evaluation sample set
 FID_VS_N = (500, 1000, 2000, 5000)  # the FID-against-n measurement, on one run
 FID_VS_N_RUN = "synthesis-vanilla-s0"
-PILOT_FID_AT = (
-    0.8  # pilot runs are also scored by FID at 80% of the steps (is the curve flat in FID?)
-)
+PILOT_FID_AT = 0.8  # pilot runs are also scored by FID at 80% of the steps (is the curve flat in FID?)
 WEIGHTS_SEEDS = (0,)  # generator weights archived (fp16) for these seeds of every variant
 
 
@@ -167,9 +165,7 @@ def parse_name(name: str) -> RunSpec:
     except ValueError:
         spec = None
     if spec is None or spec.part not in PARTS or spec.variant not in PARTS[spec.part].variants:
-        raise ConfigError(
-            f"{name!r} is not a study run: `python -m spap_lib study status` lists them"
-        )
+        raise ConfigError(f"{name!r} is not a study run: `python -m spap_lib study status` lists them")
     return spec
 
 

@@ -90,9 +90,14 @@ def comparisons(runs: list[dict], part: str) -> pd.DataFrame:
             row["paper effect"] = effect
             if variant != "vanilla" and len(set(v) & set(values.get("vanilla", {}))) >= 2:
                 p = paired(values, variant)
-                row.update(diff=p.difference.mean, diff_low=p.difference.low,
-                           diff_high=p.difference.high, rel=p.relative.mean,
-                           rel_low=p.relative.low, rel_high=p.relative.high)  # fmt: skip
+                row.update(
+                    diff=p.difference.mean,
+                    diff_low=p.difference.low,
+                    diff_high=p.difference.high,
+                    rel=p.relative.mean,
+                    rel_low=p.relative.low,
+                    rel_high=p.relative.high,
+                )
                 if effect is not None:
                     row["verdict"] = verdict(p.relative, effect, metric.lower_is_better)
             rows.append(row)
@@ -112,8 +117,15 @@ def headline(runs_by_part: dict[str, list[dict]]) -> dict[str, Any]:
         f"{r.rel * 100:+.1f}% (95% CI {r.rel_low * 100:+.1f}% to {r.rel_high * 100:+.1f}%) where the paper "
         f"reports {r['paper effect'] * 100:+.1f}% -- {r.verdict}."
     )
-    return {"verdict": r.verdict, "sentence": sentence, "rel": r.rel, "rel_low": r.rel_low,
-            "rel_high": r.rel_high, "paper": r["paper effect"], "seeds": int(r.seeds)}  # fmt: skip
+    return {
+        "verdict": r.verdict,
+        "sentence": sentence,
+        "rel": r.rel,
+        "rel_low": r.rel_low,
+        "rel_high": r.rel_high,
+        "paper": r["paper effect"],
+        "seeds": int(r.seeds),
+    }
 
 
 def power_analysis(runs: list[dict], part: str = "synthesis") -> dict[str, Any]:
@@ -174,13 +186,30 @@ def flatness(runs: list[dict], part: str) -> pd.DataFrame:
         start = min(curve, key=lambda p: abs(p["step"] - 0.8 * total))
         for metric, get in _curve_metrics(part).items():
             a, b = get(start), get(curve[-1])
-            rows.append({"run": run["name"], "variant": run["variant"], "seed": run["seed"],
-                         "curve metric": metric, "at 80%": a, "at 100%": b,
-                         "change": b / a - 1.0})  # fmt: skip
+            rows.append(
+                {
+                    "run": run["name"],
+                    "variant": run["variant"],
+                    "seed": run["seed"],
+                    "curve metric": metric,
+                    "at 80%": a,
+                    "at 100%": b,
+                    "change": b / a - 1.0,
+                }
+            )
         if run.get("fid_at"):
             a, b = run["fid_at"]["value"], run["final"]["value"]
-            rows.append({"run": run["name"], "variant": run["variant"], "seed": run["seed"],
-                         "curve metric": "FID", "at 80%": a, "at 100%": b, "change": b / a - 1.0})  # fmt: skip
+            rows.append(
+                {
+                    "run": run["name"],
+                    "variant": run["variant"],
+                    "seed": run["seed"],
+                    "curve metric": "FID",
+                    "at 80%": a,
+                    "at 100%": b,
+                    "change": b / a - 1.0,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -207,9 +236,7 @@ def curves_figure(runs: list[dict], part: str) -> Figure:
             steps = [p["step"] for p in curves[0][:n]]
             y = np.array([[get(p) for p in c[:n]] for c in curves])
             line = ax.plot(steps, np.median(y, axis=0), label=f"{variant} ({len(curves)})", lw=1.5)
-            ax.fill_between(
-                steps, y.min(axis=0), y.max(axis=0), color=line[0].get_color(), alpha=0.15
-            )
+            ax.fill_between(steps, y.min(axis=0), y.max(axis=0), color=line[0].get_color(), alpha=0.15)
         freeze = P.PARTS[part].overrides
         at = freeze.get("freeze_steps") or freeze["freeze_epochs"] * freeze["max_iters_per_epoch"]
         ax.axvline(at, color="grey", lw=0.8, ls="--")
@@ -271,9 +298,7 @@ def display_comparisons(table: pd.DataFrame, fmt: str) -> pd.DataFrame:
             "variant": table["variant"],
             "seeds": table["seeds"],
             "mean [95% CI]": [
-                "–"
-                if pd.isna(r.get("mean"))
-                else f"{r['mean']:{fmt}} [{r['low']:{fmt}}, {r['high']:{fmt}}]"
+                "–" if pd.isna(r.get("mean")) else f"{r['mean']:{fmt}} [{r['low']:{fmt}}, {r['high']:{fmt}}]"
                 for _, r in table.iterrows()
             ],
             "paired change vs vanilla [95% CI]": [

@@ -76,9 +76,7 @@ def face_reference(kind: str, data_root: str | Path = P.DATA_ROOT):
     bb = select_backbone(kind, root=data_root)
     files = FaceDataset(folder, split="train").paths[: P.FID_N_REFERENCE]
     if len(files) < P.FID_N_REFERENCE:
-        raise ConfigError(
-            f"{folder} has {len(files)} training faces, the study needs {P.FID_N_REFERENCE}"
-        )
+        raise ConfigError(f"{folder} has {len(files)} training faces, the study needs {P.FID_N_REFERENCE}")
     name = f"{folder.name}-first{P.FID_N_REFERENCE}"
     size = P.SYNTHESIS.overrides["image_size"]
     lock = Path(data_root) / "stats" / f".study-{kind}.lock"
@@ -92,9 +90,7 @@ def prepare(data_root: str | Path = P.DATA_ROOT, parts: tuple[str, ...] = tuple(
     """Data and reference statistics every run reads (computed once, before workers start)."""
     if "synthesis" in parts:
         face_folder(data_root)
-        face_reference(
-            "synth", data_root
-        )  # the Inception statistics are the first job (REFERENCE_JOB)
+        face_reference("synth", data_root)  # the Inception statistics are the first job (REFERENCE_JOB)
     if "translation" in parts:
         facade_folder(data_root)
 
@@ -227,12 +223,17 @@ def run_one(
         if step in curve_steps:
             if spec.part == "synthesis":
                 point = score_synthesis(run_dir, "synth", P.CURVE_N, data_root)
-                point = {"step": step, point["metric"]: point["value"],
-                         point["kernel_metric"]: point["kernel_value"]}  # fmt: skip
+                point = {
+                    "step": step,
+                    point["metric"]: point["value"],
+                    point["kernel_metric"]: point["kernel_value"],
+                }
                 if spec.is_pilot and step == fid_at:
-                    state["fid_at"] = {"fraction": P.PILOT_FID_AT, "step": step,
-                                       **score_synthesis(run_dir, "inception", P.FID_N_GENERATED,
-                                                         data_root)}  # fmt: skip
+                    state["fid_at"] = {
+                        "fraction": P.PILOT_FID_AT,
+                        "step": step,
+                        **score_synthesis(run_dir, "inception", P.FID_N_GENERATED, data_root),
+                    }
             else:
                 point = {"step": step, **score_translation(run_dir, data_root)}
             state["curve"].append(point)
@@ -289,8 +290,9 @@ def write_archive(spec, config, run_dir: Path, state: dict, final: dict, out: Pa
         if spec.seed in P.WEIGHTS_SEEDS:
             ckpt = load_checkpoint(run_dir / CHECKPOINT)
             nets = ("G",) if spec.part == "synthesis" else ("G_AB", "G_BA")
-            half = {k: {n: t.half() if t.is_floating_point() else t for n, t in ckpt[k].items()}
-                    for k in nets}  # fmt: skip
+            half = {
+                k: {n: t.half() if t.is_floating_point() else t for n, t in ckpt[k].items()} for k in nets
+            }
             torch.save(half, tmp / "generator_fp16.pt")
         (tmp / "run.json").write_text(json.dumps(record, indent=1) + "\n")
         if out.exists():  # a folder without run.json: an interrupted earlier write
@@ -326,15 +328,25 @@ def fid_vs_n(
     rows = []
     for n in P.FID_VS_N:
         mu, sigma = gaussian_stats(feats[:n])
-        rows.append({"images": "generated", "n": n,
-                     "FID": frechet_distance(mu, sigma, ref.mu, ref.sigma),
-                     "KID": kernel_distance(feats[:n], ref.feats)})  # fmt: skip
+        rows.append(
+            {
+                "images": "generated",
+                "n": n,
+                "FID": frechet_distance(mu, sigma, ref.mu, ref.sigma),
+                "KID": kernel_distance(feats[:n], ref.feats),
+            }
+        )
     test = FaceDataset(face_folder(data_root), split="test").paths
     real = image_features(np.stack([np.asarray(_load_rgb(p)) for p in test]), bb)
     mu, sigma = gaussian_stats(real)
-    rows.append({"images": "real (held-out test faces)", "n": len(real),
-                 "FID": frechet_distance(mu, sigma, ref.mu, ref.sigma),
-                 "KID": kernel_distance(real, ref.feats)})  # fmt: skip
+    rows.append(
+        {
+            "images": "real (held-out test faces)",
+            "n": len(real),
+            "FID": frechet_distance(mu, sigma, ref.mu, ref.sigma),
+            "KID": kernel_distance(real, ref.feats),
+        }
+    )
     record = {
         "study_version": P.STUDY_VERSION,
         "run": P.FID_VS_N_RUN,
@@ -342,10 +354,15 @@ def fid_vs_n(
         "sample_seed": P.SAMPLE_SEED,
         **bb.describe(),
         "rows": rows,
-        "provenance": {"wall_s": round(time.perf_counter() - t0, 1), "threads": torch.get_num_threads(),
-                       "cpu_model": cpu_model(), "torch": torch.__version__, "git_commit": git_commit(),
-                       "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")},
-    }  # fmt: skip
+        "provenance": {
+            "wall_s": round(time.perf_counter() - t0, 1),
+            "threads": torch.get_num_threads(),
+            "cpu_model": cpu_model(),
+            "torch": torch.__version__,
+            "git_commit": git_commit(),
+            "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        },
+    }
     atomic_write_text(out, json.dumps(record, indent=1) + "\n")
     return out
 
@@ -359,16 +376,12 @@ def _load_rgb(path: Path) -> np.ndarray:
 # --- the whole study -------------------------------------------------------------------------------------
 
 FID_VS_N_JOB = "fid-vs-n"
-REFERENCE_JOB = (
-    "reference-stats"  # the Inception statistics of the reference faces (~18 min on one thread)
-)
+REFERENCE_JOB = "reference-stats"  # the Inception statistics of the reference faces (~18 min on one thread)
 
 
 def pending(specs: list[P.RunSpec], archive_root: str | Path) -> list[str]:
     """Jobs still to do, in order: the reference statistics (a no-op once cached), runs, FID against n."""
-    names = [
-        s.name for s in specs if not (Path(archive_root) / s.part / s.name / "run.json").is_file()
-    ]
+    names = [s.name for s in specs if not (Path(archive_root) / s.part / s.name / "run.json").is_file()]
     if any(s.part == "synthesis" for s in specs) and names:
         names.insert(0, REFERENCE_JOB)
     if (
@@ -395,24 +408,38 @@ def run_study(
     prepare(data_root, tuple({s.part for s in specs}))
     logs = Path(work_root) / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TQDM_DISABLE": "1",
-           "SPAP_STUDY_JOBS": str(jobs)}  # fmt: skip
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "TQDM_DISABLE": "1",
+        "SPAP_STUDY_JOBS": str(jobs),
+    }
     running: dict[str, tuple[subprocess.Popen, float]] = {}
     failed: list[str] = []
     n_total, n_done = len(todo), 0
 
     def ready(name: str) -> bool:
         return (
-            name != FID_VS_N_JOB
-            or (Path(archive_root) / "synthesis" / P.FID_VS_N_RUN / "run.json").is_file()
+            name != FID_VS_N_JOB or (Path(archive_root) / "synthesis" / P.FID_VS_N_RUN / "run.json").is_file()
         )
 
     try:
         while todo or running:
             for name in [n for n in todo if ready(n)][: max(0, jobs - len(running))]:
                 todo.remove(name)
-                cmd = [sys.executable, "-m", "spap_lib.study.runner", name, "--archive-root",
-                       str(archive_root), "--work-root", str(work_root), "--data-root", str(data_root)]  # fmt: skip
+                cmd = [
+                    sys.executable,
+                    "-m",
+                    "spap_lib.study.runner",
+                    name,
+                    "--archive-root",
+                    str(archive_root),
+                    "--work-root",
+                    str(work_root),
+                    "--data-root",
+                    str(data_root),
+                ]
                 with open(logs / f"{name}.log", "a") as fh:  # the child keeps its own handle
                     proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env)
                 running[name] = (proc, time.perf_counter())
@@ -432,8 +459,10 @@ def run_study(
                     log(f"study: [{n_done}/{n_total}] finished {name} in {took:.0f} s")
                 else:
                     failed.append(name)
-                    log(f"study: [{n_done}/{n_total}] FAILED {name} (exit {proc.returncode}): "
-                        f"see {logs / (name + '.log')}")  # fmt: skip
+                    log(
+                        f"study: [{n_done}/{n_total}] FAILED {name} (exit {proc.returncode}): "
+                        f"see {logs / (name + '.log')}"
+                    )
     finally:
         for proc, _ in running.values():
             proc.terminate()
@@ -457,9 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.name == FID_VS_N_JOB:
             path = fid_vs_n(args.archive_root, args.work_root, args.data_root)
         else:
-            path = run_one(
-                P.parse_name(args.name), args.archive_root, args.work_root, args.data_root
-            )
+            path = run_one(P.parse_name(args.name), args.archive_root, args.work_root, args.data_root)
     except SpapError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -70,9 +70,7 @@ class Paired:
     relative: Interval  # the same divided by the baseline's mean over these seeds
 
 
-def paired(
-    values: Mapping[str, Mapping[int, float]], variant: str, baseline: str = "vanilla"
-) -> Paired:
+def paired(values: Mapping[str, Mapping[int, float]], variant: str, baseline: str = "vanilla") -> Paired:
     """Paired difference of ``variant`` to ``baseline``: ``values[variant][seed]`` per seed."""
     seeds = tuple(sorted(set(values.get(variant, {})) & set(values.get(baseline, {}))))
     if len(seeds) < 2:
@@ -99,8 +97,7 @@ def verdict(relative: Interval, paper_effect: float, lower_is_better: bool) -> s
     return "inconclusive at this scale"
 
 
-def seeds_needed(sd: float, effect: float, power: float = 0.8, alpha: float = 0.05,
-                 n_max: int = 1000) -> int:  # fmt: skip
+def seeds_needed(sd: float, effect: float, power: float = 0.8, alpha: float = 0.05, n_max: int = 1000) -> int:
     """Smallest number of paired seeds (>= 2) giving ``power`` to detect a mean difference ``effect``."""
     if sd <= 0 or effect == 0:
         raise ConfigError(f"need sd > 0 and a non-zero effect, got sd={sd}, effect={effect}")

@@ -14,13 +14,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--variant", default=None, help="vanilla | aspp | spap_c2f | spap_f2c")
     p.add_argument("--preset", default="cpu", help="paper | cpu | smoke (default: cpu)")
     p.add_argument("--dataset", default=None, help="cyclegan: streets | maps | facades")
+    p.add_argument("--run-dir", default=None, help="run folder (default: runs/<kind>-<variant>-<preset>)")
     p.add_argument(
-        "--run-dir", default=None, help="run folder (default: runs/<kind>-<variant>-<preset>)"
-    )
-    p.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override a config field (repeatable), e.g. --set steps=200",
-    )  # fmt: skip
+    )
     p.add_argument("--show-config", action="store_true", help="print the config and exit")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_train)

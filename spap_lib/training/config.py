@@ -58,9 +58,7 @@ class RunOptions:
     data_root: str = ""  # "" -> "data" (synthetic cache) or "data/<real dataset>" (folder)
     data_n: int = 2000  # synthetic: number of training images / pairs
     data_seed: int = 0  # synthetic: generator seed of the stand-in data
-    paired_init: bool = (
-        False  # weights drawn per layer name from the seed: shared layers start identical
-    )
+    paired_init: bool = False  # weights drawn per layer name from the seed: shared layers start identical
 
 
 @dataclass
@@ -144,29 +142,96 @@ Config = GANConfig | CycleGANConfig
 #   images, 1 thread.
 PRESET_TABLE: dict[str, dict[str, dict[str, Any]]] = {
     "gan": {
-        "paper": dict(data_source="folder", device="auto", precision="bf16", channels_last=True,
-                      num_workers=4, log_every=100, sample_every=5000, checkpoint_every=5000,
-                      n_samples=64),
-        "cpu": dict(image_size=32, width=0.25, batch_size=16, steps=300, freeze_steps=120, lr_g=2e-4,
-                    device="cpu", log_every=10, sample_every=100, checkpoint_every=150, n_samples=16,
-                    data_n=2000),
-        "smoke": dict(image_size=16, width=1 / 16, threads=1, batch_size=8, steps=6, freeze_steps=3,
-                      device="cpu", log_every=1, sample_every=3, checkpoint_every=3, n_samples=4,
-                      data_n=32),
+        "paper": dict(
+            data_source="folder",
+            device="auto",
+            precision="bf16",
+            channels_last=True,
+            num_workers=4,
+            log_every=100,
+            sample_every=5000,
+            checkpoint_every=5000,
+            n_samples=64,
+        ),
+        "cpu": dict(
+            image_size=32,
+            width=0.25,
+            batch_size=16,
+            steps=300,
+            freeze_steps=120,
+            lr_g=2e-4,
+            device="cpu",
+            log_every=10,
+            sample_every=100,
+            checkpoint_every=150,
+            n_samples=16,
+            data_n=2000,
+        ),
+        "smoke": dict(
+            image_size=16,
+            width=1 / 16,
+            threads=1,
+            batch_size=8,
+            steps=6,
+            freeze_steps=3,
+            device="cpu",
+            log_every=1,
+            sample_every=3,
+            checkpoint_every=3,
+            n_samples=4,
+            data_n=32,
+        ),
     },
     "cyclegan": {
-        "paper": dict(data_source="folder", device="auto", precision="bf16", num_workers=4,
-                      log_every=100, sample_every=1000, checkpoint_every=1000, n_samples=4),
-        "cpu": dict(load_size=64, crop_size=64, ngf=16, ndf=16, n_blocks=3, n_epochs=4,
-                    n_epochs_decay=4, freeze_epochs=4, max_iters_per_epoch=20, pool_size=50,
-                    device="cpu", log_every=5, sample_every=40, checkpoint_every=80, n_samples=4,
-                    data_n=200),
-        "smoke": dict(load_size=32, crop_size=32, threads=1, ngf=4, ndf=4, n_blocks=1, n_epochs=2,
-                      n_epochs_decay=2, freeze_epochs=2, max_iters_per_epoch=2, pool_size=4,
-                      device="cpu", log_every=1, sample_every=4, checkpoint_every=4, n_samples=2,
-                      data_n=16),
+        "paper": dict(
+            data_source="folder",
+            device="auto",
+            precision="bf16",
+            num_workers=4,
+            log_every=100,
+            sample_every=1000,
+            checkpoint_every=1000,
+            n_samples=4,
+        ),
+        "cpu": dict(
+            load_size=64,
+            crop_size=64,
+            ngf=16,
+            ndf=16,
+            n_blocks=3,
+            n_epochs=4,
+            n_epochs_decay=4,
+            freeze_epochs=4,
+            max_iters_per_epoch=20,
+            pool_size=50,
+            device="cpu",
+            log_every=5,
+            sample_every=40,
+            checkpoint_every=80,
+            n_samples=4,
+            data_n=200,
+        ),
+        "smoke": dict(
+            load_size=32,
+            crop_size=32,
+            threads=1,
+            ngf=4,
+            ndf=4,
+            n_blocks=1,
+            n_epochs=2,
+            n_epochs_decay=2,
+            freeze_epochs=2,
+            max_iters_per_epoch=2,
+            pool_size=4,
+            device="cpu",
+            log_every=1,
+            sample_every=4,
+            checkpoint_every=4,
+            n_samples=2,
+            data_n=16,
+        ),
     },
-}  # fmt: skip
+}
 RECIPES: dict[str, type] = {"gan": GANConfig, "cyclegan": CycleGANConfig}
 
 # --- values and ranges ---------------------------------------------------------------------------------
@@ -215,27 +280,44 @@ def parse_overrides(overrides: dict[str, Any] | list[str] | None) -> dict[str, A
 
 # field: (lowest, highest, lowest allowed?, highest allowed?) -- every numeric range, in one place
 RANGES: dict[str, tuple[float, float, bool, bool]] = {
-    "seed": (0, math.inf, True, False), "threads": (0, math.inf, True, False),
-    "num_workers": (0, math.inf, True, False), "log_every": (1, math.inf, True, False),
-    "sample_every": (1, math.inf, True, False), "checkpoint_every": (1, math.inf, True, False),
-    "n_samples": (1, math.inf, True, False), "data_n": (1, math.inf, True, False),
-    "data_seed": (0, math.inf, True, False), "batch_size": (1, math.inf, True, False),
-    "beta1": (0.0, 1.0, True, False), "beta2": (0.0, 1.0, True, False),
+    "seed": (0, math.inf, True, False),
+    "threads": (0, math.inf, True, False),
+    "num_workers": (0, math.inf, True, False),
+    "log_every": (1, math.inf, True, False),
+    "sample_every": (1, math.inf, True, False),
+    "checkpoint_every": (1, math.inf, True, False),
+    "n_samples": (1, math.inf, True, False),
+    "data_n": (1, math.inf, True, False),
+    "data_seed": (0, math.inf, True, False),
+    "batch_size": (1, math.inf, True, False),
+    "beta1": (0.0, 1.0, True, False),
+    "beta2": (0.0, 1.0, True, False),
     "init_std": (0.0, math.inf, False, False),
     # SNDCGAN
-    "image_size": (8, math.inf, True, False), "width": (0.0, math.inf, False, False),
-    "z_dim": (1, math.inf, True, False), "steps": (1, math.inf, True, False),
-    "d_steps": (1, math.inf, True, False), "lr_d": (0.0, math.inf, False, False),
-    "lr_g": (0.0, math.inf, False, False), "freeze_steps": (0, math.inf, True, False),
+    "image_size": (8, math.inf, True, False),
+    "width": (0.0, math.inf, False, False),
+    "z_dim": (1, math.inf, True, False),
+    "steps": (1, math.inf, True, False),
+    "d_steps": (1, math.inf, True, False),
+    "lr_d": (0.0, math.inf, False, False),
+    "lr_g": (0.0, math.inf, False, False),
+    "freeze_steps": (0, math.inf, True, False),
     # CycleGAN
-    "load_size": (4, math.inf, True, False), "crop_size": (4, math.inf, True, False),
-    "ngf": (1, math.inf, True, False), "ndf": (1, math.inf, True, False),
-    "n_blocks": (1, math.inf, True, False), "n_layers": (2, math.inf, True, False),
-    "n_epochs": (0, math.inf, True, False), "n_epochs_decay": (0, math.inf, True, False),
-    "max_iters_per_epoch": (0, math.inf, True, False), "lr": (0.0, math.inf, False, False),
-    "lambda_cyc": (0.0, math.inf, True, False), "lambda_identity": (0.0, math.inf, True, False),
-    "pool_size": (0, math.inf, True, False), "freeze_epochs": (0, math.inf, True, False),
-}  # fmt: skip
+    "load_size": (4, math.inf, True, False),
+    "crop_size": (4, math.inf, True, False),
+    "ngf": (1, math.inf, True, False),
+    "ndf": (1, math.inf, True, False),
+    "n_blocks": (1, math.inf, True, False),
+    "n_layers": (2, math.inf, True, False),
+    "n_epochs": (0, math.inf, True, False),
+    "n_epochs_decay": (0, math.inf, True, False),
+    "max_iters_per_epoch": (0, math.inf, True, False),
+    "lr": (0.0, math.inf, False, False),
+    "lambda_cyc": (0.0, math.inf, True, False),
+    "lambda_identity": (0.0, math.inf, True, False),
+    "pool_size": (0, math.inf, True, False),
+    "freeze_epochs": (0, math.inf, True, False),
+}
 CHOICES: dict[str, tuple[str, ...]] = {
     "precision": PRECISIONS,
     "data_source": ("synthetic", "folder"),
@@ -266,9 +348,7 @@ def validate(config: Config) -> Config:
         if name in RANGES:
             _in_range(name, getattr(c, name))
         if name in CHOICES and getattr(c, name) not in CHOICES[name]:
-            raise ConfigError(
-                f"{name} must be one of {', '.join(CHOICES[name])}, got {getattr(c, name)!r}"
-            )
+            raise ConfigError(f"{name} must be one of {', '.join(CHOICES[name])}, got {getattr(c, name)!r}")
     if c.variant not in VARIANTS:
         raise ConfigError(f"unknown variant {c.variant!r}: choose one of {', '.join(VARIANTS)}")
     if c.device not in ("auto", "cpu", "cuda") and not c.device.startswith("cuda:"):
@@ -322,9 +402,7 @@ def config_from_dict(data: dict[str, Any]) -> Config:
     types_ = _field_types(RECIPES[kind])
     unknown = set(data) - set(types_)
     if unknown:
-        raise ConfigError(
-            f"config has unknown keys {sorted(unknown)}: was it written by another version?"
-        )
+        raise ConfigError(f"config has unknown keys {sorted(unknown)}: was it written by another version?")
     return validate(RECIPES[kind](**{k: check_type(k, v, types_[k]) for k, v in data.items()}))
 
 

@@ -42,26 +42,19 @@ NETS = ("G_AB", "G_BA", "D_A", "D_B")
 
 def build_networks(config: CycleGANConfig) -> dict[str, nn.Module]:
     """The four networks of one variant (reference layout, see :mod:`spap_lib.models.cyclegan`)."""
-    g = {
-        name: CycleGANGenerator(config.variant, config.ngf, config.n_blocks)
-        for name in ("G_AB", "G_BA")
-    }
-    d = {
-        name: PatchGANDiscriminator(config.variant, config.ndf, config.n_layers)
-        for name in ("D_A", "D_B")
-    }
+    g = {name: CycleGANGenerator(config.variant, config.ngf, config.n_blocks) for name in ("G_AB", "G_BA")}
+    d = {name: PatchGANDiscriminator(config.variant, config.ndf, config.n_layers) for name in ("D_A", "D_B")}
     return {**g, **d}
 
 
 class CycleGANTask(Task):
     """CycleGAN's part of the training loop: two generators, two discriminators, pools, Eq. 2-4."""
 
-    def __init__(
-        self, config: CycleGANConfig, device: torch.device, rank: int, world: int, n_data: int
-    ):
+    def __init__(self, config: CycleGANConfig, device: torch.device, rank: int, world: int, n_data: int):
         super().__init__(config, device, rank, world, n_data)
-        probe = BatchSchedule(n_data, config.batch_size, config.seed, 0, 0, rank, world,
-                              config.max_iters_per_epoch)  # fmt: skip
+        probe = BatchSchedule(
+            n_data, config.batch_size, config.seed, 0, 0, rank, world, config.max_iters_per_epoch
+        )
         self.iters_per_epoch = probe.steps_per_epoch
         self.total_steps = (config.n_epochs + config.n_epochs_decay) * self.iters_per_epoch
         self.max_steps_per_epoch = config.max_iters_per_epoch
@@ -75,13 +68,15 @@ class CycleGANTask(Task):
         self.raw = {k: runtime.prepare_module(v, device, c, world) for k, v in raw.items()}
         betas = (c.beta1, c.beta2)
         self.opt_G = torch.optim.Adam(
-            itertools.chain(self.raw["G_AB"].parameters(), self.raw["G_BA"].parameters()), c.lr,
+            itertools.chain(self.raw["G_AB"].parameters(), self.raw["G_BA"].parameters()),
+            c.lr,
             betas=betas,
-        )  # fmt: skip
+        )
         self.opt_D = torch.optim.Adam(
-            itertools.chain(self.raw["D_A"].parameters(), self.raw["D_B"].parameters()), c.lr,
+            itertools.chain(self.raw["D_A"].parameters(), self.raw["D_B"].parameters()),
+            c.lr,
             betas=betas,
-        )  # fmt: skip
+        )
         self.sched_G = linear_decay_scheduler(self.opt_G, c.n_epochs, c.n_epochs_decay)
         self.sched_D = linear_decay_scheduler(self.opt_D, c.n_epochs, c.n_epochs_decay)
         self.scaler_G = runtime.make_scaler(c, device)
@@ -90,17 +85,22 @@ class CycleGANTask(Task):
         self.pool_B = ImagePool(c.pool_size, seed=c.seed * 1009 + 2 * rank + 12)
 
     def _stateful(self) -> dict[str, Any]:
-        return {"opt_G": self.opt_G, "opt_D": self.opt_D, "sched_G": self.sched_G,
-                "sched_D": self.sched_D, "scaler_G": self.scaler_G, "scaler_D": self.scaler_D,
-                "pool_A": self.pool_A, "pool_B": self.pool_B}  # fmt: skip
+        return {
+            "opt_G": self.opt_G,
+            "opt_D": self.opt_D,
+            "sched_G": self.sched_G,
+            "sched_D": self.sched_D,
+            "scaler_G": self.scaler_G,
+            "scaler_D": self.scaler_D,
+            "pool_A": self.pool_A,
+            "pool_B": self.pool_B,
+        }
 
     def load(self, checkpoint: dict[str, Any]) -> None:
         for name in NETS:
             self.raw[name].load_state_dict(checkpoint[name])
         for name, obj in self._stateful().items():
-            obj.load_state_dict(
-                checkpoint[name] if "pool" not in name else checkpoint[name][self.rank]
-            )
+            obj.load_state_dict(checkpoint[name] if "pool" not in name else checkpoint[name][self.rank])
 
     def payload(self) -> dict[str, Any]:
         out: dict[str, Any] = {name: self.raw[name].state_dict() for name in NETS}
@@ -177,8 +177,11 @@ class CycleGANTask(Task):
         return losses, {"epoch": epoch, "lr": lr_now}
 
     def postfix(self, losses: dict[str, float], extra: dict[str, Any]) -> dict[str, Any]:
-        return {"epoch": extra["epoch"], "loss_G": f"{losses['loss_G']:.3f}",
-                "loss_D_B": f"{losses['loss_D_B']:.3f}"}  # fmt: skip
+        return {
+            "epoch": extra["epoch"],
+            "loss_G": f"{losses['loss_G']:.3f}",
+            "loss_D_B": f"{losses['loss_D_B']:.3f}",
+        }
 
     def save_samples(self, run: RunDir, step: int) -> None:
         _save_samples(run, self.raw, self.fixed_A, self.fixed_B, step)
@@ -220,9 +223,7 @@ def _gather_pool(pool: ImagePool, world: int) -> list[dict]:
 
 
 @torch.no_grad()
-def _save_samples(
-    run, raw: dict[str, nn.Module], A: torch.Tensor, B: torch.Tensor, step: int
-) -> None:
+def _save_samples(run, raw: dict[str, nn.Module], A: torch.Tensor, B: torch.Tensor, step: int) -> None:
     """Rows: real A, G_AB(A), G_BA(G_AB(A)), real B, G_BA(B), G_AB(G_BA(B))."""
     if not run.write:
         return

@@ -92,8 +92,10 @@ class GANTask(Task):
         paired = c.seed if c.paired_init else None
         runtime.init_weights(G, c.init_std, paired, prefix="G/")
         runtime.init_weights(D, c.init_std, paired, prefix="D/")
-        self.raw = {"G": runtime.prepare_module(G, device, c, world),
-                    "D": runtime.prepare_module(D, device, c, world)}  # fmt: skip
+        self.raw = {
+            "G": runtime.prepare_module(G, device, c, world),
+            "D": runtime.prepare_module(D, device, c, world),
+        }
         betas = (c.beta1, c.beta2)
         self.opt_G = torch.optim.Adam(self.raw["G"].parameters(), c.lr_g, betas=betas)
         self.opt_D = torch.optim.Adam(self.raw["D"].parameters(), c.lr_d, betas=betas)
@@ -102,8 +104,12 @@ class GANTask(Task):
         self.z_gen = torch.Generator().manual_seed(c.seed * 7919 + 1)
 
     def _stateful(self) -> dict[str, Any]:
-        return {"opt_G": self.opt_G, "opt_D": self.opt_D, "scaler_G": self.scaler_G,
-                "scaler_D": self.scaler_D}  # fmt: skip
+        return {
+            "opt_G": self.opt_G,
+            "opt_D": self.opt_D,
+            "scaler_G": self.scaler_G,
+            "scaler_D": self.scaler_D,
+        }
 
     def load(self, checkpoint: dict[str, Any]) -> None:
         for name, net in self.raw.items():
@@ -129,9 +135,7 @@ class GANTask(Task):
     def _next_z(self) -> torch.Tensor:
         c = self.config
         z = draw_z(c.batch_size, c.z_dim, c.z_dist, self.z_gen)
-        return runtime.to_input(
-            z[self.rank * self.local : (self.rank + 1) * self.local], c, self.device
-        )
+        return runtime.to_input(z[self.rank * self.local : (self.rank + 1) * self.local], c, self.device)
 
     def step(self, step: int, batches: Iterator[Any]) -> tuple[dict[str, float], dict[str, Any]]:
         c, device, world = self.config, self.device, self.world
@@ -178,8 +182,7 @@ class GANTask(Task):
         run.save_grid(images, f"step_{step:07d}.png", nrow=max(1, int(len(self.fixed_z) ** 0.5)))
 
     def params(self) -> dict[str, Any]:
-        return {"params_G": count_parameters(self.raw["G"]),
-                "params_D": count_parameters(self.raw["D"])}  # fmt: skip
+        return {"params_G": count_parameters(self.raw["G"]), "params_D": count_parameters(self.raw["D"])}
 
 
 def train_gan(

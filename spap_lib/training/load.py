@@ -18,9 +18,7 @@ def load_config(run_dir: str | Path):
     """The config a run folder was trained with (config.json)."""
     path = Path(run_dir) / "config.json"
     if not path.exists():
-        raise DataError(
-            f"{path} not found: train first (python -m spap_lib train ...) or fix the path"
-        )
+        raise DataError(f"{path} not found: train first (python -m spap_lib train ...) or fix the path")
     return config_from_dict(json.loads(path.read_text()))
 
 
@@ -44,6 +42,13 @@ def load_generators(run_dir: str | Path, device: str = "cpu") -> dict[str, nn.Mo
         G.z_dist = config.z_dist
         out = {"G": G}
     for name, net in out.items():
-        net.load_state_dict(ckpt[name])
+        try:
+            net.load_state_dict(ckpt[name])
+        except (RuntimeError, KeyError) as exc:
+            first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else repr(exc)
+            raise DataError(
+                f"{ckpt_path} does not fit the {name} that {run_dir / 'config.json'} describes ({first}): "
+                "it was written by another version of the code or config; train the run again"
+            ) from exc
         net.to(device).eval()
     return out

@@ -130,10 +130,19 @@ def _train_run(
     start = session.start_step
     stop = total if until_step is None else min(total, until_step)
     per = task.batches_per_step
-    schedule = BatchSchedule(len(dataset), config.batch_size, config.seed, start * per, stop * per,
-                             rank, world, task.max_steps_per_epoch)  # fmt: skip
-    batches = iter(make_loader(dataset, schedule, config.num_workers, device.type == "cuda",
-                               torch.Generator()))  # fmt: skip
+    schedule = BatchSchedule(
+        len(dataset),
+        config.batch_size,
+        config.seed,
+        start * per,
+        stop * per,
+        rank,
+        world,
+        task.max_steps_per_epoch,
+    )
+    batches = iter(
+        make_loader(dataset, schedule, config.num_workers, device.type == "cuda", torch.Generator())
+    )
     params = task.params()
 
     # --- train ---

@@ -36,9 +36,7 @@ def adversarial(pred: torch.Tensor, target_is_real: bool, mode: str = "lsgan") -
     return F.binary_cross_entropy_with_logits(pred, target)
 
 
-def cyclegan_d_loss(
-    pred_real: torch.Tensor, pred_fake: torch.Tensor, mode: str = "lsgan"
-) -> torch.Tensor:
+def cyclegan_d_loss(pred_real: torch.Tensor, pred_fake: torch.Tensor, mode: str = "lsgan") -> torch.Tensor:
     """The reference ``backward_D_basic``: (L(real, 1) + L(fake, 0)) * 0.5."""
     return 0.5 * (adversarial(pred_real, True, mode) + adversarial(pred_fake, False, mode))
 

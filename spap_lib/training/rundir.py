@@ -154,9 +154,7 @@ class Session:
         return self.start_step >= total_steps and (self.run.root / "summary.json").exists()
 
 
-def open_session(
-    config: Config, run_dir: str | Path, device: torch.device, rank: int, world: int
-) -> Session:
+def open_session(config: Config, run_dir: str | Path, device: torch.device, rank: int, world: int) -> Session:
     run = RunDir(run_dir, write=rank == 0)
     checkpoint = None
     if run.checkpoint.exists():
@@ -180,9 +178,7 @@ def open_session(
 def restore_common(session: Session) -> None:
     """Global RNG states from the checkpoint (after models and optimisers are built)."""
     if session.checkpoint is not None:
-        set_rng_state(
-            session.checkpoint["rng"][min(session.rank, len(session.checkpoint["rng"]) - 1)]
-        )
+        set_rng_state(session.checkpoint["rng"][min(session.rank, len(session.checkpoint["rng"]) - 1)])
 
 
 def gather_rng(world: int) -> list[dict[str, Any]]:

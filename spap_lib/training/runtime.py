@@ -169,9 +169,7 @@ def _pair_power_iteration(sn: nn.Module, weight: torch.Tensor, g: torch.Generato
     sn._power_method(sn._reshape_weight_to_matrix(weight), 15)
 
 
-def prepare_module(
-    module: nn.Module, device: torch.device, config: Config, world: int
-) -> nn.Module:
+def prepare_module(module: nn.Module, device: torch.device, config: Config, world: int) -> nn.Module:
     module = module.to(device)
     if world > 1 and device.type == "cuda":
         module = nn.SyncBatchNorm.convert_sync_batchnorm(module)

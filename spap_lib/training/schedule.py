@@ -20,9 +20,7 @@ from collections.abc import Callable
 import torch
 
 
-def linear_decay_factor(
-    epoch: int, n_epochs: int, n_epochs_decay: int, epoch_count: int = 1
-) -> float:
+def linear_decay_factor(epoch: int, n_epochs: int, n_epochs_decay: int, epoch_count: int = 1) -> float:
     """The reference ``lambda_rule`` for 0-based ``epoch``."""
     return 1.0 - max(0, epoch + epoch_count - n_epochs) / float(n_epochs_decay + 1)
 

@@ -1,4 +1,4 @@
-"""The built book in a real browser (issue 7): headless Debian chromium against _build/html.
+"""The built book in a real browser: headless Debian chromium against _build/html.
 
 Every page of _toc.yml loads without console errors, its images, figures and glued outputs are
 there, internal links resolve, screenshots are written, and figures stay white in dark mode.

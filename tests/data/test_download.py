@@ -163,13 +163,9 @@ def test_unsafe_tar_members_refused(tmp_path, members, links, match):
 
 def test_links_inside_target_are_fine(tmp_path):
     arch = tmp_path / "x.tar.gz"
-    arch.write_bytes(
-        _tar({"d/f": b"x"}, [("d/s", "f", tarfile.SYMTYPE), ("d/h", "d/f", tarfile.LNKTYPE)])
-    )
+    arch.write_bytes(_tar({"d/f": b"x"}, [("d/s", "f", tarfile.SYMTYPE), ("d/h", "d/f", tarfile.LNKTYPE)]))
     safe_extract(arch, tmp_path / "out")
-    assert (tmp_path / "out/d/s").read_bytes() == b"x" and (
-        tmp_path / "out/d/h"
-    ).read_bytes() == b"x"
+    assert (tmp_path / "out/d/s").read_bytes() == b"x" and (tmp_path / "out/d/h").read_bytes() == b"x"
 
 
 def test_not_an_archive_and_bad_names(tmp_path):
@@ -309,9 +305,7 @@ def test_root_that_is_a_file(tmp_path, capsys, command, below):
     root = f / "sub" if below else f
     assert main([*command, "--root", str(root)]) == 2
     out = capsys.readouterr()
-    assert (
-        out.err.startswith(f"error: data root {root} is not a folder") and out.err.count("\n") == 1
-    )
+    assert out.err.startswith(f"error: data root {root} is not a folder") and out.err.count("\n") == 1
     assert f.read_text() == "not a folder" and sorted(tmp_path.iterdir()) == [f]
     with pytest.raises(ConfigError, match="is not a folder"):
         download("maps", root, base="http://127.0.0.1:9")

@@ -46,9 +46,7 @@ def test_face_split_27k_3k_fixed():
     s = compute_face_split(names, 0.1, seed=0)
     assert len(s["train"]) == 27000 and len(s["test"]) == 3000
     assert not set(s["train"]) & set(s["test"])
-    assert s == compute_face_split(
-        list(reversed(names)), 0.1, seed=0
-    )  # order of listing irrelevant
+    assert s == compute_face_split(list(reversed(names)), 0.1, seed=0)  # order of listing irrelevant
     assert s["test"] != compute_face_split(names, 0.1, seed=1)["test"]
 
 
@@ -137,9 +135,7 @@ def test_reference_recipe_crop_and_flip(tmp_path):
     for e in range(8):
         small.set_epoch(e)
         outs.append(small[0]["A"])
-    assert any(torch.allclose(o, ref) for o in outs) and any(
-        torch.allclose(o, ref.flip(-1)) for o in outs
-    )
+    assert any(torch.allclose(o, ref) for o in outs) and any(torch.allclose(o, ref.flip(-1)) for o in outs)
     with pytest.raises(ConfigError, match="crop_size"):
         UnpairedDataset(tmp_path, load_size=32, crop_size=64)
     with pytest.raises(ConfigError, match="direction"):

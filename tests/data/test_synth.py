@@ -17,9 +17,7 @@ from spap_lib.errors import ConfigError, DataError
 
 
 def _bytes(folder):
-    return {
-        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
-    }
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.mark.parametrize("name", SYNTH_NAMES)

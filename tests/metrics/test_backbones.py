@@ -17,9 +17,7 @@ class _FakeInception(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.layers = nn.Sequential(
-            nn.Conv2d(3, 4, 3, stride=4), nn.ReLU(), nn.AdaptiveAvgPool2d(1)
-        )
+        self.layers = nn.Sequential(nn.Conv2d(3, 4, 3, stride=4), nn.ReLU(), nn.AdaptiveAvgPool2d(1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x)
@@ -111,9 +109,7 @@ def test_online_probe_gives_up_quickly(monkeypatch):
     assert time.perf_counter() - t0 < 2.0
 
 
-def test_cli_fd_names_the_metric(
-    trusted_fake, tmp_path, capsys, random_images, write_images, no_wheel
-):
+def test_cli_fd_names_the_metric(trusted_fake, tmp_path, capsys, random_images, write_images, no_wheel):
     fake_inception_file = trusted_fake
     import json
 

@@ -35,16 +35,20 @@ def test_generated_images_in_memory_equal_their_saved_pngs(tiny_backbone, tmp_pa
     np.testing.assert_array_equal(from_memory, from_files)
 
 
-def test_folder_fd_matches_cleanfid_compute_fid(
-    tiny_backbone, tmp_path, random_images, write_images
-):
+def test_folder_fd_matches_cleanfid_compute_fid(tiny_backbone, tmp_path, random_images, write_images):
     write_images(tmp_path / "a", random_images[:20])
     write_images(tmp_path / "b", random_images[20:])
     theirs = compute_fid(
-        str(tmp_path / "a"), str(tmp_path / "b"), mode="clean", batch_size=8,
-        custom_feat_extractor=tiny_backbone, custom_fn_resize=tiny_backbone.resize,
-        device=torch.device("cpu"), num_workers=0, verbose=False,
-    )  # fmt: skip
+        str(tmp_path / "a"),
+        str(tmp_path / "b"),
+        mode="clean",
+        batch_size=8,
+        custom_feat_extractor=tiny_backbone,
+        custom_fn_resize=tiny_backbone.resize,
+        device=torch.device("cpu"),
+        num_workers=0,
+        verbose=False,
+    )
     a, b = (folder_features(tmp_path / d, tiny_backbone) for d in ("a", "b"))
     assert frechet_distance_features(a, b) == pytest.approx(theirs, rel=1e-5)
 
@@ -75,9 +79,7 @@ def test_reference_stats_cache(tiny_backbone, tmp_path, random_images, monkeypat
     np.testing.assert_array_equal(hit.sigma, ref.sigma)
     monkeypatch.setattr(stats_mod, "folder_features", real)
     Image.fromarray(random_images[0]).save(tmp_path / "ref" / "extra.png")
-    changed = reference_stats(
-        tiny_backbone, "rand", "test", 32, folder=tmp_path / "ref", root=tmp_path
-    )
+    changed = reference_stats(tiny_backbone, "rand", "test", 32, folder=tmp_path / "ref", root=tmp_path)
     assert changed.n == 41
     with pytest.raises(DataError, match="does not exist"):
         reference_stats(tiny_backbone, "x", "test", 32, folder=tmp_path / "nope", root=tmp_path)
@@ -91,7 +93,8 @@ def test_fd_results_carry_the_metric_name(tiny_backbone, tmp_path, random_images
     d = same.as_dict()
     assert d["metric"] == "FD-synth" and "FD-synth" in d and "KD-synth" in d
     assert not any("FID" in k for k in d)
-    moved = fd_from_features(image_features(np.roll(random_images, 7, axis=2), tiny_backbone), ref,
-                             tiny_backbone)  # fmt: skip
+    moved = fd_from_features(
+        image_features(np.roll(random_images, 7, axis=2), tiny_backbone), ref, tiny_backbone
+    )
     assert moved.value > 100 * max(abs(same.value), 1e-6) and moved.n == 40
     assert moved.kernel_value is not None and moved.as_dict()["n_ref"] == 40

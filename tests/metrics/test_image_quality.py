@@ -45,9 +45,14 @@ def _ssim_by_hand(a, b):
 def test_ssim_matches_scikit_image_and_the_definition(seed):
     a, b = _pair(seed)
     ref = structural_similarity(
-        a, b, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
-        data_range=255, channel_axis=-1,
-    )  # fmt: skip
+        a,
+        b,
+        gaussian_weights=True,
+        sigma=1.5,
+        use_sample_covariance=False,
+        data_range=255,
+        channel_axis=-1,
+    )
     assert abs(ssim(a, b) - ref) < 1e-4
     assert abs(ssim(a, b) - _ssim_by_hand(a, b)) < 1e-4
     assert ssim(a, a) == pytest.approx(1.0)

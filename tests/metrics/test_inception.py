@@ -40,9 +40,7 @@ def _smooth_images(n: int, seed: int, size: int = 32) -> np.ndarray:
     """Seeded images with structure (upsampled 8x8 noise), closer to photos than white noise."""
     rng = np.random.default_rng(seed)
     small = rng.integers(0, 256, (n, 8, 8, 3), dtype=np.uint8)
-    return np.stack(
-        [np.asarray(Image.fromarray(s).resize((size, size), Image.BILINEAR)) for s in small]
-    )
+    return np.stack([np.asarray(Image.fromarray(s).resize((size, size), Image.BILINEAR)) for s in small])
 
 
 def test_wheel_file_is_verified_by_sha256_and_digest(weights):
@@ -109,9 +107,7 @@ def test_fid_with_itself_is_zero_and_perturbation_is_positive(fid_backbone):
     imgs = _smooth_images(16, 1)
     f = image_features(imgs, fid_backbone)
     assert abs(frechet_distance_features(f, f)) < 1e-3
-    noisy = np.clip(
-        imgs.astype(int) + np.random.default_rng(2).integers(-24, 25, imgs.shape), 0, 255
-    )
+    noisy = np.clip(imgs.astype(int) + np.random.default_rng(2).integers(-24, 25, imgs.shape), 0, 255)
     g = image_features(noisy.astype(np.uint8), fid_backbone)
     assert frechet_distance_features(f, g) > 1.0
 

@@ -58,24 +58,18 @@ def test_fd_reads_16_bit_images_like_their_8_bit_copies(tiny, tmp_path, capsys):
     assert res["n"] == res["n_ref"] == 12 and res["reference"] == str(tmp_path / "b")
 
 
-def test_fd_matches_the_folder_path_on_8_bit_rgb(
-    tiny, tmp_path, capsys, random_images, write_images
-):
+def test_fd_matches_the_folder_path_on_8_bit_rgb(tiny, tmp_path, capsys, random_images, write_images):
     write_images(tmp_path / "a", random_images[:20])
     write_images(tmp_path / "b" / "sub", random_images[20:])  # listed recursively
     for extra in ([], ["--resolution", "16"], ["--no-kernel"]):
-        rc, out, err = _run(
-            capsys, "metrics", "fd", str(tmp_path / "a"), str(tmp_path / "b"), *extra
-        )
+        rc, out, err = _run(capsys, "metrics", "fd", str(tmp_path / "a"), str(tmp_path / "b"), *extra)
         assert rc == 0, err
         res = json.loads(out)
         resolution = 16 if extra[:1] == ["--resolution"] else None
         # clean-fid's folder path (its own loader) as the reference
         fa, fb = (folder_features(tmp_path / d, tiny, resolution=resolution) for d in ("a", "b"))
         assert res["metric"] == "FD-synth" and (res["n"], res["n_ref"]) == (20, 20)
-        assert res["FD-synth"] == pytest.approx(
-            frechet_distance_features(fa, fb), rel=1e-5, abs=1e-6
-        )
+        assert res["FD-synth"] == pytest.approx(frechet_distance_features(fa, fb), rel=1e-5, abs=1e-6)
         if "--no-kernel" in extra:
             assert res["kernel_value"] is None
         else:
@@ -137,9 +131,7 @@ def test_psnr_ssim_pairs_by_relative_path(tmp_path, capsys):
     for side in ("out", "tgt"):
         _save(tmp_path / side / "a" / "1.png", x)
         _save(tmp_path / side / "b" / "1.png", y)
-    rc, out, err = _run(
-        capsys, "metrics", "psnr-ssim", str(tmp_path / "out"), str(tmp_path / "tgt")
-    )
+    rc, out, err = _run(capsys, "metrics", "psnr-ssim", str(tmp_path / "out"), str(tmp_path / "tgt"))
     assert rc == 0, err
     assert json.loads(out) == {"psnr": float("inf"), "ssim": 1.0, "n": 2, "psnr_inf": 2}
 
@@ -152,9 +144,7 @@ def test_psnr_ssim_unmatched_images_are_reported(tmp_path, capsys):
     for i in range(3):
         _save(tmp_path / "out" / f"{i}.png", imgs[i])
     _save(tmp_path / "out" / "sub" / "0.png", imgs[5])  # no target at sub/0.png
-    rc, out, err = _run(
-        capsys, "metrics", "psnr-ssim", str(tmp_path / "out"), str(tmp_path / "tgt")
-    )
+    rc, out, err = _run(capsys, "metrics", "psnr-ssim", str(tmp_path / "out"), str(tmp_path / "tgt"))
     assert rc == 0 and json.loads(out)["n"] == 3
     assert err.startswith("notice: scoring the 3 matched pairs; 1 output(s) and 2 target(s)")
     assert err.count("\n") == 1

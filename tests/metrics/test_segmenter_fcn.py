@@ -34,9 +34,7 @@ def test_training_is_deterministic_and_cached(tmp_path, write_images):
         assert torch.equal(a, b), k
     assert log1 == {**log2, "train_seconds": log1["train_seconds"]}
     # cache round trip through aligned A|B files
-    colour = np.where(labels[..., None] == 255, 0, CITYSCAPES_PALETTE[labels % 255]).astype(
-        np.uint8
-    )
+    colour = np.where(labels[..., None] == 255, 0, CITYSCAPES_PALETTE[labels % 255]).astype(np.uint8)
     write_images(tmp_path / "train", np.concatenate([photos, colour], axis=2))
     p, ids = load_aligned_pairs(tmp_path / "train", CITYSCAPES_PALETTE, 16)
     np.testing.assert_array_equal(p, photos)
@@ -64,9 +62,7 @@ def test_scores_with_perfect_outputs():
     _, labels = _data(n=3)
     lab = np.where(labels == 255, 0, labels)
     colour = CITYSCAPES_PALETTE[lab].astype(np.uint8)
-    noisy = np.clip(
-        colour.astype(int) + np.random.default_rng(0).integers(-6, 7, colour.shape), 0, 255
-    )
+    noisy = np.clip(colour.astype(int) + np.random.default_rng(0).integers(-6, 7, colour.shape), 0, 255)
     res = score_photo_to_labels(list(zip(noisy.astype(np.uint8), colour)), CITYSCAPES_PALETTE)
     assert res.pixel_acc == res.mean_class_acc == res.mean_class_iou == 1.0
     res2 = score_labels_to_photo(list(zip(colour, colour)), lambda p: lab[0], CITYSCAPES_PALETTE)

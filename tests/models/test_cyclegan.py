@@ -64,9 +64,7 @@ def test_reference_keys_are_kept_and_load():
     d_ref, d_ours = PatchGANDiscriminator("vanilla", 4), PatchGANDiscriminator("spap_c2f", 4)
     assert all(".atrous." in k for k in load_reference_weights(d_ours, d_ref.state_dict()))
     with pytest.raises(ConfigError, match="reference layout"):
-        load_reference_weights(
-            CycleGANGenerator("vanilla", ngf=8, n_blocks=2), {"nope": torch.zeros(1)}
-        )
+        load_reference_weights(CycleGANGenerator("vanilla", ngf=8, n_blocks=2), {"nope": torch.zeros(1)})
 
 
 def test_bad_arguments():
@@ -76,3 +74,30 @@ def test_bad_arguments():
         CycleGANGenerator(ngf=0)
     with pytest.raises(ConfigError, match="strictly increasing"):
         CycleGANGenerator("spap_c2f", atrous_rates=(18, 12, 6))
+
+
+def test_old_reference_checkpoints_with_instance_norm_stats_load():
+    """Pre-0.4 reference checkpoints carry running stats for InstanceNorm layers; they are dropped."""
+    ref = CycleGANGenerator("vanilla", ngf=4, n_blocks=2)
+    old = dict(ref.state_dict())
+    for name, m in ref.named_modules():
+        if isinstance(m, torch.nn.InstanceNorm2d):
+            c = m.num_features
+            old.update(
+                {
+                    f"{name}.running_mean": torch.zeros(c),
+                    f"{name}.running_var": torch.ones(c),
+                    f"{name}.num_batches_tracked": torch.tensor(3),
+                }
+            )
+    ours = CycleGANGenerator("spap_c2f", ngf=4, n_blocks=2)
+    added = load_reference_weights(ours, old)
+    assert added and all(k.startswith("pyramid_pooling.") for k in added)
+    assert torch.equal(ours.model[1].weight, ref.model[1].weight)
+
+
+def test_checkpoint_of_another_size_is_one_line():
+    big = CycleGANGenerator("vanilla", ngf=8, n_blocks=2).state_dict()
+    with pytest.raises(ConfigError, match=r"shape \(8, 3, 7, 7\).*\(4, 3, 7, 7\).*ngf") as err:
+        load_reference_weights(CycleGANGenerator("vanilla", ngf=4, n_blocks=2), big)
+    assert "\n" not in str(err.value)

@@ -24,9 +24,7 @@ def test_freeze_then_unfreeze(family, variant):
         g, d = build_cyclegan(variant, ngf=4, ndf=4, n_blocks=1)
         loss = lambda: d(g(torch.randn(1, 3, 64, 64))).mean()  # noqa: E731
     frozen = pyramid_parameters(g) + pyramid_parameters(d)
-    assert frozen and set_pyramid_trainable(g, False) + set_pyramid_trainable(d, False) == len(
-        frozen
-    )
+    assert frozen and set_pyramid_trainable(g, False) + set_pyramid_trainable(d, False) == len(frozen)
     before = [p.detach().clone() for p in frozen]
     others = [p for p in g.parameters() if all(p is not q for q in frozen)]
     others_before = [p.detach().clone() for p in others]

@@ -19,9 +19,7 @@ def _gradient_support(features, size: int) -> int:
     out[0, :, h // 2, w // 2].sum().backward()
     cols = (x.grad[0].abs().sum(dim=(0, 1)) > 0).nonzero().flatten()
     rows = (x.grad[0].abs().sum(dim=(0, 2)) > 0).nonzero().flatten()
-    assert cols.min() > 0 and cols.max() < size - 1, (
-        "input too small: the support touches the border"
-    )
+    assert cols.min() > 0 and cols.max() < size - 1, "input too small: the support touches the border"
     width = int(cols.max() - cols.min() + 1)
     assert width == int(rows.max() - rows.min() + 1)
     return width
@@ -48,8 +46,6 @@ def test_patchgan(variant):
 def test_known_values():
     assert discriminator_receptive_field(SNDCGANDiscriminator("vanilla", 128)) == 52
     assert discriminator_receptive_field(SNDCGANDiscriminator("spap_c2f", 128)) == 88
-    assert (
-        discriminator_receptive_field(SNDCGANDiscriminator("spap_c2f", 128, atrous_layer=4)) == 100
-    )
+    assert discriminator_receptive_field(SNDCGANDiscriminator("spap_c2f", 128, atrous_layer=4)) == 100
     assert discriminator_receptive_field(PatchGANDiscriminator("vanilla")) == 70
     assert discriminator_receptive_field(PatchGANDiscriminator("spap_c2f")) == 142

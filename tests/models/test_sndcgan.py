@@ -50,9 +50,7 @@ def test_variant_parameter_deltas():
     branches = 4 * (9 * c * c + c) + (c * c + c)
     h = max(c // 16, 4)
     fuse = (2 * c * 9 * h + h) + (h + 1)
-    assert (
-        count_parameters(SNDCGANGenerator("spap_c2f", 128, 0.25)) - base == branches + 4 * fuse + 1
-    )
+    assert count_parameters(SNDCGANGenerator("spap_c2f", 128, 0.25)) - base == branches + 4 * fuse + 1
     aspp = branches + (5 * c * c + c) + 2 * c
     assert count_parameters(SNDCGANGenerator("aspp", 128, 0.25)) - base == aspp
 
@@ -73,9 +71,7 @@ def test_generator_spectral_norm_switch(sn):
     assert inspect.signature(SNDCGANGenerator).parameters["sn"].default is True  # as the paper
     g = SNDCGANGenerator("spap_c2f", 32, 0.125, sn=sn)
     layers = [
-        m
-        for m in g.modules()
-        if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear))
+        m for m in g.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear))
     ]
     assert all(parametrize.is_parametrized(m, "weight") == sn for m in layers)
 

@@ -7,7 +7,7 @@ from spap_lib.errors import ConfigError
 from spap_lib.models import SPAP, AtrousPyramid, AttentiveFuse, capture_attention, count_parameters
 
 
-def test_branch_parameter_count_matches_issue():
+def test_branch_parameter_count_at_128_channels():
     assert count_parameters(AtrousPyramid(128, (3, 5, 7))) == 606_848
 
 

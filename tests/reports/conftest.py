@@ -18,9 +18,7 @@ def _tiny_backbone() -> Backbone:
         torch.nn.AdaptiveAvgPool2d(1),
         torch.nn.Flatten(),
     ).eval()
-    return Backbone(
-        "synth", "tiny-reports", "FD-synth", "KD-synth", 32, lambda x: net(x / 127.5 - 1)
-    )
+    return Backbone("synth", "tiny-reports", "FD-synth", "KD-synth", 32, lambda x: net(x / 127.5 - 1))
 
 
 @pytest.fixture(scope="session")
@@ -34,11 +32,13 @@ def smoke_runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("smoke")
     data, runs = root / "data", root / "runs"
     out = {"data": data, "runs": runs}
-    out["gan"] = run_gan("spap_c2f", 0, "smoke", str(data), str(runs / "sndcgan-spap_c2f-s0"),
-                         cache_root=str(data))  # fmt: skip
+    out["gan"] = run_gan(
+        "spap_c2f", 0, "smoke", str(data), str(runs / "sndcgan-spap_c2f-s0"), cache_root=str(data)
+    )
     for dataset in ("streets", "maps"):
         name = f"cyclegan-{dataset}-spap_c2f"
-        out[dataset] = run_cyclegan("spap_c2f", dataset, 0, "smoke", str(data), str(runs / name),
-                                    cache_root=str(data))  # fmt: skip
+        out[dataset] = run_cyclegan(
+            "spap_c2f", dataset, 0, "smoke", str(data), str(runs / name), cache_root=str(data)
+        )
     yield out
     mp.undo()

@@ -32,8 +32,10 @@ def test_unknown_preset():
 
 def _notebook(path, code):
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell(code)]  # fmt: skip
+    nb.cells = [
+        nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(code),
+    ]
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
@@ -79,10 +81,7 @@ def test_run_pipeline_caches_and_reports_failures(tmp_path, monkeypatch, capsys)
     assert pipeline.run_pipeline("smoke", build=False) == 1
     out = capsys.readouterr().out
     assert "FAILED" in out and "skipped: after-bad" in out
-    assert (
-        "failed: bad (bad.ipynb) ValueError: boom -- see" in out
-        and "bad/notebook.failed.ipynb" in out
-    )
+    assert "failed: bad (bad.ipynb) ValueError: boom -- see" in out and "bad/notebook.failed.ipynb" in out
     executed = json.loads((tmp_path / "book/generated/ok.ipynb").read_text())
     assert "ran 3" in json.dumps(executed)
     assert (tmp_path / "outputs/t/runs/bad/notebook.failed.ipynb").exists()
@@ -96,8 +95,10 @@ def test_stale_finished_runs_restart_fresh(tmp_path, monkeypatch):
     nbdir = tmp_path / "notebooks"
     nbdir.mkdir()
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("x = 1\nfresh = False", metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell("print('fresh', fresh)")]  # fmt: skip
+    nb.cells = [
+        nbformat.v4.new_code_cell("x = 1\nfresh = False", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("print('fresh', fresh)"),
+    ]
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",

@@ -13,9 +13,7 @@ def test_gan_table(smoke_runs):
     c2f = table.loc[SNDCGAN_LABELS["spap_c2f"]]
     assert c2f["seeds"] == 1
     assert (
-        c2f["FD-synth best (ours)"]
-        == c2f["FD-synth median (ours)"]
-        == smoke_runs["gan"]["metrics"]["value"]
+        c2f["FD-synth best (ours)"] == c2f["FD-synth median (ours)"] == smoke_runs["gan"]["metrics"]["value"]
     )
     assert c2f["FID best (paper)"] == 18.47 and c2f["G params (paper)"] == 20.756e6
     assert np.isnan(table.loc[SNDCGAN_LABELS["vanilla"], "FD-synth best (ours)"])  # not run here

@@ -15,29 +15,65 @@ from spap_lib.metrics.backbones import Backbone
 def _tiny_backbone(kind: str, root=None) -> Backbone:
     torch.manual_seed(7)
     net = torch.nn.Sequential(
-        torch.nn.Conv2d(3, 8, 4, 2, 1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
+        torch.nn.Conv2d(3, 8, 4, 2, 1),
+        torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(1),
         torch.nn.Flatten(),
-    ).eval()  # fmt: skip
+    ).eval()
     metric = "FID" if kind == "inception" else "FD-synth"
-    return Backbone(kind=kind, id=f"tiny-{kind}", metric=metric, kernel_metric="K" + metric[1:],
-                    input_size=16, forward=lambda x: net(x / 127.5 - 1))  # fmt: skip
+    return Backbone(
+        kind=kind,
+        id=f"tiny-{kind}",
+        metric=metric,
+        kernel_metric="K" + metric[1:],
+        input_size=16,
+        forward=lambda x: net(x / 127.5 - 1),
+    )
 
 
 @pytest.fixture
 def tiny_study(monkeypatch, tmp_path):
     """The study plan shrunk to seconds; returns (archive_root, work_root, data_root)."""
-    syn = dict(P.SYNTHESIS.overrides, steps=40, freeze_steps=16, data_n=120, image_size=16,
-               width=1 / 16, sample_every=40, checkpoint_every=40, n_samples=4)  # fmt: skip
-    tra = dict(P.TRANSLATION.overrides, n_epochs=1, n_epochs_decay=1, freeze_epochs=1,
-               max_iters_per_epoch=10, data_n=12, load_size=32, crop_size=32, ngf=4, ndf=4,
-               n_blocks=1, sample_every=20, checkpoint_every=20)  # fmt: skip
-    parts = {"synthesis": replace(P.SYNTHESIS, overrides=syn, seeds=(0, 1, 2)),
-             "translation": replace(P.TRANSLATION, overrides=tra, seeds=(0, 1, 2))}  # fmt: skip
+    syn = dict(
+        P.SYNTHESIS.overrides,
+        steps=40,
+        freeze_steps=16,
+        data_n=120,
+        image_size=16,
+        width=1 / 16,
+        sample_every=40,
+        checkpoint_every=40,
+        n_samples=4,
+    )
+    tra = dict(
+        P.TRANSLATION.overrides,
+        n_epochs=1,
+        n_epochs_decay=1,
+        freeze_epochs=1,
+        max_iters_per_epoch=10,
+        data_n=12,
+        load_size=32,
+        crop_size=32,
+        ngf=4,
+        ndf=4,
+        n_blocks=1,
+        sample_every=20,
+        checkpoint_every=20,
+    )
+    parts = {
+        "synthesis": replace(P.SYNTHESIS, overrides=syn, seeds=(0, 1, 2)),
+        "translation": replace(P.TRANSLATION, overrides=tra, seeds=(0, 1, 2)),
+    }
     monkeypatch.setattr(P, "SYNTHESIS", parts["synthesis"])
     monkeypatch.setattr(P, "TRANSLATION", parts["translation"])
     monkeypatch.setattr(P, "PARTS", parts)
-    for name, value in (("FID_N_REFERENCE", 60), ("FID_N_GENERATED", 12), ("CURVE_N", 12),
-                        ("FID_VS_N", (6, 12)), ("VERIFY_STEPS", 10)):  # fmt: skip
+    for name, value in (
+        ("FID_N_REFERENCE", 60),
+        ("FID_N_GENERATED", 12),
+        ("CURVE_N", 12),
+        ("FID_VS_N", (6, 12)),
+        ("VERIFY_STEPS", 10),
+    ):
         monkeypatch.setattr(P, name, value)
     monkeypatch.setattr(R, "select_backbone", _tiny_backbone)
     monkeypatch.setenv("TQDM_DISABLE", "1")

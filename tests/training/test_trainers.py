@@ -37,9 +37,7 @@ def _files_ok(run, kind):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_gan_smoke_run_writes_everything(tmp_path, faces, variant):
-    run = train_gan(
-        make_config("gan", "smoke", {"variant": variant}), tmp_path / "r", dataset=faces
-    )
+    run = train_gan(make_config("gan", "smoke", {"variant": variant}), tmp_path / "r", dataset=faces)
     log, summary = _files_ok(run, "gan")
     assert summary["steps"] == 6 and [r["step"] for r in log] == list(range(1, 7))
     assert [r["pyramid_trainable"] for r in log] == [False] * 3 + [True] * 3
@@ -85,9 +83,7 @@ def test_resume_is_bit_exact(tmp_path, faces, pairs, kind):
     wa, ca = _weights(straight, kind)
     wb, cb = _weights(split, kind)
     assert wa.keys() == wb.keys()
-    assert all(torch.equal(wa[k], wb[k]) for k in wa), [
-        k for k in wa if not torch.equal(wa[k], wb[k])
-    ]
+    assert all(torch.equal(wa[k], wb[k]) for k in wa), [k for k in wa if not torch.equal(wa[k], wb[k])]
     assert ca["step"] == cb["step"] == 6 if kind == "gan" else 8
 
     def losses(run):
@@ -134,8 +130,9 @@ def test_freeze_schedule(tmp_path, faces, pairs, kind):
     else:
         nets = build_networks(config)
     frozen = {f"{n}.{k}" for n, m in nets.items() for k in _pyramid_names(m)}
-    frozen = {k if k in snaps[0] else k.replace(".weight", ".parametrizations.weight.original")
-              for k in frozen}  # fmt: skip
+    frozen = {
+        k if k in snaps[0] else k.replace(".weight", ".parametrizations.weight.original") for k in frozen
+    }
     assert frozen and frozen <= snaps[0].keys()
     others = [k for k in snaps[0] if k not in frozen and "running" not in k and "_u" not in k]
     for k in frozen:  # unchanged before the switch
@@ -168,3 +165,16 @@ def test_presets_train_on_the_synthetic_data_package(tmp_path):
     run = train_gan(config, tmp_path / "run")
     assert (run / "summary.json").exists()
     assert (tmp_path / "data" / "synth").is_dir()  # the cache lives under data_root, not the run
+
+
+def test_checkpoint_of_another_network_is_one_line(tmp_path, faces):
+    from spap_lib.errors import DataError
+    from spap_lib.training import load_generators
+
+    config = make_config("gan", "smoke", {"variant": "vanilla", "progress": False})
+    run = train_gan(config, tmp_path / "r", dataset=faces)
+    cfg = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**cfg, "variant": "spap_c2f"}))
+    with pytest.raises(DataError, match="does not fit the G") as err:
+        load_generators(run)
+    assert "\n" not in str(err.value)

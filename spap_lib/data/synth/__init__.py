@@ -60,9 +60,7 @@ def render_item(name: str, size: int, seed: int, split: str, j: int) -> np.ndarr
     return np.concatenate(out, axis=1) if isinstance(out, tuple) else out
 
 
-def _write_items(
-    name: str, size: int, seed: int, items: list[tuple[str, int, str]], folder: str
-) -> int:
+def _write_items(name: str, size: int, seed: int, items: list[tuple[str, int, str]], folder: str) -> int:
     for split, j, rel in items:
         save_png(Path(folder) / rel, render_item(name, size, seed, split, j))
     return len(items)
@@ -70,9 +68,7 @@ def _write_items(
 
 def _check(name: str, size: int, n: int, seed: int) -> None:
     if name not in _RENDER:
-        raise ConfigError(
-            f"unknown synthetic dataset {name!r}; choose one of {', '.join(SYNTH_NAMES)}"
-        )
+        raise ConfigError(f"unknown synthetic dataset {name!r}; choose one of {', '.join(SYNTH_NAMES)}")
     if not isinstance(size, int) or size < 16:
         raise ConfigError(f"size must be an integer >= 16, got {size!r}")
     if not isinstance(n, int) or n < 1:
@@ -81,9 +77,7 @@ def _check(name: str, size: int, n: int, seed: int) -> None:
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
 
 
-def synth_dir(
-    name: str, root: str | Path = "data", size: int = 64, n: int = 2000, seed: int = 0
-) -> Path:
+def synth_dir(name: str, root: str | Path = "data", size: int = 64, n: int = 2000, seed: int = 0) -> Path:
     """Where ``synthesize`` keeps a dataset with these parameters."""
     return Path(root) / "synth" / f"{name}-{size}-n{n}-s{seed}"
 
@@ -173,9 +167,7 @@ def _move_into_place(tmp: Path, final: Path) -> None:
     try:
         os.replace(tmp, final)
     except OSError:
-        if not (
-            final / "manifest.json"
-        ).is_file():  # not a concurrent writer that won: real failure
+        if not (final / "manifest.json").is_file():  # not a concurrent writer that won: real failure
             raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)

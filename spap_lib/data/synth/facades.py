@@ -15,9 +15,7 @@ import numpy as np
 from spap_lib.data.palettes import FACADES_PALETTE, labels_to_colors
 from spap_lib.data.synth.draw import Canvas, ellipse, jitter, polygon, value_noise
 
-BACKGROUND, FACADE, WINDOW, DOOR, CORNICE, SILL, BALCONY, BLIND, DECO, MOLDING, PILLAR, SHOP = (
-    range(12)
-)
+BACKGROUND, FACADE, WINDOW, DOOR, CORNICE, SILL, BALCONY, BLIND, DECO, MOLDING, PILLAR, SHOP = range(12)
 WALLS = [
     (0.85, 0.8, 0.7),
     (0.7, 0.45, 0.35),
@@ -133,9 +131,9 @@ def render(rng: np.random.Generator, size: int, ss: int = 2) -> tuple[np.ndarray
                 SHOP,
                 glass * 1.4,
             )
-            img[
-                cv.box(cx - cw * 0.42, gy + ground_h * 0.12, cx + cw * 0.42, gy + ground_h * 0.3)
-            ] = rng.uniform(0.1, 0.9, 3)
+            img[cv.box(cx - cw * 0.42, gy + ground_h * 0.12, cx + cw * 0.42, gy + ground_h * 0.3)] = (
+                rng.uniform(0.1, 0.9, 3)
+            )
 
     light = 0.8 + 0.35 * (1 - x if rng.random() < 0.5 else x)
     img = img * light[..., None] * rng.uniform(0.85, 1.1)

@@ -26,13 +26,17 @@ SKIN = np.array(
     np.float32,
 )
 HAIR = np.array(
-    [(0.08, 0.06, 0.05), (0.30, 0.19, 0.10), (0.55, 0.38, 0.20), (0.85, 0.70, 0.42), (0.55, 0.22, 0.10),
-     (0.70, 0.70, 0.70)],
+    [
+        (0.08, 0.06, 0.05),
+        (0.30, 0.19, 0.10),
+        (0.55, 0.38, 0.20),
+        (0.85, 0.70, 0.42),
+        (0.55, 0.22, 0.10),
+        (0.70, 0.70, 0.70),
+    ],
     np.float32,
-)  # fmt: skip
-IRIS = np.array(
-    [(0.35, 0.22, 0.12), (0.25, 0.45, 0.70), (0.30, 0.50, 0.30), (0.45, 0.45, 0.50)], np.float32
 )
+IRIS = np.array([(0.35, 0.22, 0.12), (0.25, 0.45, 0.70), (0.30, 0.50, 0.30), (0.45, 0.45, 0.50)], np.float32)
 
 
 def render(rng: np.random.Generator, size: int, ss: int = 2) -> np.ndarray:
@@ -79,9 +83,7 @@ def render(rng: np.random.Generator, size: int, ss: int = 2) -> np.ndarray:
 
     # -- hair mass behind the head -------------------------------------------------------------
     long_hair = rng.random() < 0.5
-    hb = ellipse(
-        u, v, -off * 0.2, -fh * 0.12, fw * rng.uniform(1.2, 1.45), fh * rng.uniform(1.12, 1.3)
-    )
+    hb = ellipse(u, v, -off * 0.2, -fh * 0.12, fw * rng.uniform(1.2, 1.45), fh * rng.uniform(1.12, 1.3))
     if long_hair:
         hb |= rect(u, v, -fw * 1.25, -fh * 0.1, fw * 1.25, fh * rng.uniform(1.0, 1.6))
     hair_shade = shade(u + off * 0.2, v + fh * 0.12, fw * 1.5, fh * 1.4) * (0.8 + 0.4 * hair_noise)
@@ -125,9 +127,14 @@ def render(rng: np.random.Generator, size: int, ss: int = 2) -> np.ndarray:
         img[sclera & ellipse(u, v, ex + off * 0.25, ey, ery * 0.45, ery * 0.45)] = 0.03
         img[ellipse(u, v, ex + off * 0.25 + ery * 0.3, ey - ery * 0.3, ery * 0.2, ery * 0.2)] = 0.97
         brow = ellipse(
-            u, v, ex, ey - fh * rng.uniform(0.17, 0.24), erx * 1.25 * squash, fh * 0.035,
+            u,
+            v,
+            ex,
+            ey - fh * rng.uniform(0.17, 0.24),
+            erx * 1.25 * squash,
+            fh * 0.035,
             side * rng.uniform(-0.05, 0.25),
-        )  # fmt: skip
+        )
         img[brow] = hair * 0.7
     if glasses:
         frame = np.array([0.05, 0.05, 0.05]) if rng.random() < 0.6 else rng.uniform(0.2, 0.8, 3)
@@ -156,9 +163,7 @@ def render(rng: np.random.Generator, size: int, ss: int = 2) -> np.ndarray:
     nose = ellipse(u, v, off * 1.2 + light[0] * -fw * 0.05, ny, fw * 0.12, fh * 0.07)
     img[nose] = img[nose] * 0.82
     for side in (-1, 1):
-        img[ellipse(u, v, off * 1.2 + side * fw * 0.07, ny + fh * 0.03, fw * 0.035, fh * 0.02)] *= (
-            0.45
-        )
+        img[ellipse(u, v, off * 1.2 + side * fw * 0.07, ny + fh * 0.03, fw * 0.035, fh * 0.02)] *= 0.45
     my = fh * 0.58 + pitch * fh * 0.1
     mw = fw * rng.uniform(0.3, 0.45)
     lip = jitter(rng, skin * np.array([1.0, 0.62, 0.62]) * 0.9, 0.04)

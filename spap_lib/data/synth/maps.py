@@ -108,9 +108,7 @@ def render(rng: np.random.Generator, size: int, ss: int = 2) -> tuple[np.ndarray
     img[water] = jitter(rng, (0.12, 0.22, 0.28), 0.03) * (0.85 + 0.3 * grain[water])[:, None]
     asphalt = jitter(rng, (0.42, 0.42, 0.43), 0.04)
     img[road] = asphalt * (0.85 + 0.3 * grain[road])[:, None]
-    centre = (
-        road & major & ((np.abs(fu - wu / 2) < 0.004 / cell) | (np.abs(fv - wv / 2) < 0.004 / cell))
-    )
+    centre = road & major & ((np.abs(fu - wu / 2) < 0.004 / cell) | (np.abs(fv - wv / 2) < 0.004 / cell))
     img[centre] = (0.85, 0.8, 0.55)
     cars = road & (value_noise(rng, n, max(8, size)) > 0.82)
     img[cars] = rng.uniform(0.1, 0.9, 3)

@@ -17,8 +17,19 @@ from spap_lib.data.palettes import CITYSCAPES_PALETTE, labels_to_colors
 from spap_lib.data.synth.draw import Canvas, ellipse, fbm, jitter, polygon, rect, value_noise
 
 ROAD, SIDEWALK, BUILDING, POLE, LIGHT, SIGN, VEG, TERRAIN, SKY, PERSON, CAR, BUS = (
-    0, 1, 2, 5, 6, 7, 8, 9, 10, 11, 13, 15,
-)  # fmt: skip
+    0,
+    1,
+    2,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+    13,
+    15,
+)
 CLASSES_USED = (ROAD, SIDEWALK, BUILDING, POLE, LIGHT, SIGN, VEG, TERRAIN, SKY, PERSON, CAR, BUS)
 
 
@@ -112,9 +123,7 @@ def render(rng: np.random.Generator, size: int, ss: int = 2) -> tuple[np.ndarray
         # draw it in that window only (views, so writes land in the full image)
         xo = vx + sd * gg * (k_road + k_side) / 2 if what == "tree" else vx + sd * gg * k_side
         w = cv.box(xo - m * 2, yb - m * 1.3, xo + m * 2, yb + m * 0.1)
-        x, y, img, lab, road, leaf = (
-            a[w] for a in (cx, cy, full_img, full_lab, road_full, leaf_full)
-        )
+        x, y, img, lab, road, leaf = (a[w] for a in (cx, cy, full_img, full_lab, road_full, leaf_full))
         if what == "tree":
             xt = vx + sd * gg * (k_road + k_side) / 2
             trunk = rect(x, y, xt - m * 0.025, yb - m * 0.9, xt + m * 0.025, yb)
@@ -131,9 +140,7 @@ def render(rng: np.random.Generator, size: int, ss: int = 2) -> tuple[np.ndarray
                     sign = ellipse(x, y, xp, yb - m * 0.9, m * 0.07, m * 0.07)
                 else:
                     sign = rect(x, y, xp - m * 0.07, yb - m * 1.0, xp + m * 0.07, yb - m * 0.85)
-                img[sign] = jitter(
-                    rng, [(0.8, 0.1, 0.1), (0.1, 0.3, 0.8), (0.9, 0.8, 0.1)][rng.integers(3)]
-                )
+                img[sign] = jitter(rng, [(0.8, 0.1, 0.1), (0.1, 0.3, 0.8), (0.9, 0.8, 0.1)][rng.integers(3)])
                 img[sign & (np.abs(x - xp) < m * 0.03)] = 0.95
                 lab[sign] = SIGN
             else:
@@ -167,8 +174,12 @@ def render(rng: np.random.Generator, size: int, ss: int = 2) -> tuple[np.ndarray
                 glass = rect(x, y, xc - w * 0.85, yb - h * 0.9, xc + w * 0.85, yb - h * 0.55)
             else:
                 lower = rect(x, y, xc - w, yb - h * 0.55, xc + w, yb - m * 0.02)
-                cab = [(xc - w * 0.85, yb - h * 0.55), (xc - w * 0.62, yb - h), (xc + w * 0.62, yb - h),
-                       (xc + w * 0.85, yb - h * 0.55)]  # fmt: skip
+                cab = [
+                    (xc - w * 0.85, yb - h * 0.55),
+                    (xc - w * 0.62, yb - h),
+                    (xc + w * 0.62, yb - h),
+                    (xc + w * 0.85, yb - h * 0.55),
+                ]
                 shape = lower | polygon(x, y, cab)
                 glass = polygon(x, y, [(a + (xc - a) * 0.12, b + h * 0.06) for a, b in cab])
             wheels = rect(x, y, xc - w * 0.92, yb - m * 0.06, xc - w * 0.55, yb) | rect(
