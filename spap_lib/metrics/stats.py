@@ -94,16 +94,14 @@ def reference_stats(
         meta, arr = _load(path)
         if meta.get("fingerprint") == fp and meta.get("n") == len(file_list):
             return ReferenceStats(
-                arr["mu"],
-                arr["sigma"],
-                arr["feats"],
-                meta["n"],
-                name,
-                split,
-                resolution,
-                backbone.id,
-                backbone.metric,
-                path,
+                **arr,
+                n=meta["n"],
+                name=name,
+                split=split,
+                resolution=resolution,
+                backbone_id=backbone.id,
+                metric=backbone.metric,
+                path=path,
             )
     feats = folder_features(None, backbone, files=file_list, side=side, resolution=resolution)
     mu, sigma = gaussian_stats(feats)
@@ -129,11 +127,11 @@ def reference_stats(
         mu,
         sigma,
         feats.astype(np.float32),
-        len(file_list),
-        name,
-        split,
-        resolution,
-        backbone.id,
-        backbone.metric,
-        path,
+        n=len(file_list),
+        name=name,
+        split=split,
+        resolution=resolution,
+        backbone_id=backbone.id,
+        metric=backbone.metric,
+        path=path,
     )

@@ -13,14 +13,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _params(args: argparse.Namespace) -> int:
-    from spap_lib.models.report import format_table, parameter_table
+    from spap_lib.models.checks import format_table, parameter_table
 
     print(format_table(parameter_table()))
     return 0
 
 
 def _receptive_field(args: argparse.Namespace) -> int:
-    from spap_lib.models.report import format_table, receptive_field_table
+    from spap_lib.models.checks import format_table, receptive_field_table
 
     print(format_table(receptive_field_table()))
     return 0

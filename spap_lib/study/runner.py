@@ -48,7 +48,7 @@ from spap_lib.reports.evaluate import paired_test_set, translate
 from spap_lib.study import plan as P
 from spap_lib.training import load_generators, sample, train
 from spap_lib.training.config import config_to_dict
-from spap_lib.training.rundir import CHECKPOINT, git_commit, load_checkpoint
+from spap_lib.training.rundir import CHECKPOINT, git_commit, git_dirty, load_checkpoint
 
 STATE_FILE = "study_state.json"
 
@@ -141,20 +141,6 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
-
-
-def git_dirty() -> bool | None:
-    try:
-        out = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return bool(out.stdout.strip()) if out.returncode == 0 else None
 
 
 def weights_digest(run_dir: Path) -> dict[str, str]:

@@ -95,19 +95,27 @@ def check_finite(step: int, losses: dict[str, float], checkpoint: Path) -> None:
             )
 
 
-def git_commit() -> str | None:
-    """The commit of the source tree the library runs from, or None outside a git checkout."""
+def _git(*args: str) -> str | None:
+    """Output of ``git args`` in the library's checkout, or None outside one (or without git)."""
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
+            ["git", *args], cwd=Path(__file__).resolve().parent, capture_output=True, text=True, timeout=10
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    return out.stdout if out.returncode == 0 else None
+
+
+def git_commit() -> str | None:
+    """The commit of the source tree the library runs from, or None outside a git checkout."""
+    out = _git("rev-parse", "HEAD")
+    return out.strip() or None if out is not None else None
+
+
+def git_dirty() -> bool | None:
+    """Whether tracked files differ from that commit (None outside a git checkout)."""
+    out = _git("status", "--porcelain", "--untracked-files=no")
+    return bool(out.strip()) if out is not None else None
 
 
 def environment(device: torch.device) -> dict[str, Any]:
