@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PRESET ?= cpu
 export TQDM_DISABLE ?= 1
 
-.PHONY: book test venv lint unit smoke-book browser browser-tests nbval clean
+.PHONY: book test venv lint unit smoke-book browser browser-tests nbval notebooks clean
 
 venv: $(STAMP)
 
@@ -47,6 +47,10 @@ browser-tests: $(STAMP) browser
 # Re-execute the committed notebooks (smoke defaults) and compare every output (strict, sanitised).
 nbval: $(STAMP)
 	$(VENV)/bin/pytest -q --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
+
+# Re-execute the committed notebooks at their defaults after a change that alters their outputs.
+notebooks: smoke-book
+	$(PY) -m scripts.refresh_notebooks
 
 test: lint unit smoke-book browser-tests nbval
 
