@@ -15,6 +15,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--pilot", action="store_true", help="only the pilot runs (vanilla, seeds 0-2)")
     r.add_argument("--part", choices=("synthesis", "translation"), default=None)
     r.add_argument("--jobs", type=int, default=2, help="runs side by side, one thread each")
+    r.add_argument(
+        "--archive-root",
+        default=None,
+        help="where archives go (default results/study; e.g. the checkout "
+        "to commit them from, when the study runs from a clean worktree)",
+    )
     r.set_defaults(func=_run)
 
     s = ssub.add_parser("status", help="which runs are archived and which are missing")
@@ -33,7 +39,10 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.jobs < 1:
         raise ConfigError(f"--jobs must be >= 1, got {args.jobs}")
-    failed = run_study(study_plan(args.part, pilot_only=args.pilot), jobs=args.jobs)
+    from spap_lib.study.plan import ARCHIVE_ROOT
+
+    specs = study_plan(args.part, pilot_only=args.pilot)
+    failed = run_study(specs, jobs=args.jobs, archive_root=args.archive_root or ARCHIVE_ROOT)
     return 1 if failed else 0
 
 
