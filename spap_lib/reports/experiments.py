@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -13,7 +14,7 @@ from spap_lib.errors import ConfigError
 from spap_lib.io import read_json
 from spap_lib.reports.evaluate import evaluate_cyclegan, evaluate_gan, fid_protocol
 from spap_lib.training import load_config, make_config, train
-from spap_lib.training.config import parse_overrides
+from spap_lib.training.config import check_type, parse_overrides, parse_value
 
 
 def _overrides(fields: dict, overrides: dict | list[str] | None) -> dict:
@@ -21,6 +22,50 @@ def _overrides(fields: dict, overrides: dict | list[str] | None) -> dict:
     if overrides is not None and not isinstance(overrides, dict | list):
         raise ConfigError(f"overrides {overrides!r} must be key=value strings or a dict")
     return {**fields, **parse_overrides(overrides)}
+
+
+# What a run folder holds when our code wrote it (training, evaluation, the book's executed notebook).
+RUN_FILES = frozenset(
+    {
+        "config.json",
+        "log.jsonl",
+        "summary.json",
+        "metrics.json",
+        "samples",
+        "checkpoints",
+        "notebook.ipynb",
+        "notebook.failed.ipynb",
+        ".lock",
+        "study_state.json",
+    }
+)
+
+
+def notebook_value(name: str, value: Any, typ: type) -> Any:
+    """A notebook parameter as ``typ``: papermill passes ``-p fresh false`` as the string "false", which
+    Python reads as true; strings are parsed as ``--set`` values are (``true``/``false``, numbers), else
+    refused with one line."""
+    if isinstance(value, str) and typ is not str:
+        value = parse_value(value)
+    return check_type(name, value, typ)
+
+
+def remove_run(run_dir: str | Path) -> None:
+    """Delete a run folder for ``fresh=True`` -- only if everything in it is what a run writes."""
+    run_dir = Path(run_dir)
+    if not run_dir.exists():
+        return
+    if not run_dir.is_dir():
+        raise ConfigError(f"run_dir {run_dir} is a file, not a run folder: choose another run_dir")
+    foreign = sorted(
+        p.name for p in run_dir.iterdir() if p.name not in RUN_FILES and not p.name.startswith(".")
+    )
+    if foreign:
+        raise ConfigError(
+            f"run_dir {run_dir} holds files a run does not write ({', '.join(foreign[:3])}): fresh=True deletes "
+            "only run folders; choose another run_dir"
+        )
+    shutil.rmtree(run_dir)
 
 
 def run_gan(
@@ -39,8 +84,9 @@ def run_gan(
     ``backbone="default"`` scores with the preset's protocol (``evaluate.FID_PROTOCOLS``: backbone and image
     counts); any other value ("auto", "inception", "synth") picks the backbone with the preset's counts.
     """
+    seed, fresh = notebook_value("seed", seed, int), notebook_value("fresh", fresh, bool)
     if fresh:
-        shutil.rmtree(run_dir, ignore_errors=True)
+        remove_run(run_dir)
     fields = {"variant": variant, "seed": seed, "data_root": data_root, "progress": False}
     config = make_config("gan", preset, _overrides(fields, overrides))
     train(config, run_dir)
@@ -71,8 +117,9 @@ def run_cyclegan(
     fresh: bool = False,
 ) -> dict:
     """Train (or resume, or reuse) one CycleGAN run of Tables 2-3 and evaluate it; return its records."""
+    seed, fresh = notebook_value("seed", seed, int), notebook_value("fresh", fresh, bool)
     if fresh:
-        shutil.rmtree(run_dir, ignore_errors=True)
+        remove_run(run_dir)
     fields = {
         "variant": variant,
         "dataset": dataset,

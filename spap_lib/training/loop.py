@@ -12,6 +12,7 @@ fixed sample inputs drawn and the batch order started at the resumed step.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ from spap_lib.training.config import Config, validate
 from spap_lib.training.data import BatchSchedule, build_dataset, make_loader
 from spap_lib.training.rundir import (
     RunDir,
+    RunLock,
     Session,
     open_session,
     record,
@@ -98,7 +100,8 @@ def train_run(
     as an interruption would (the run resumes later).
     """
     config = validate(config)
-    with runtime.threads(config.threads):
+    rank = int(os.environ.get("RANK", "0"))
+    with runtime.threads(config.threads), RunLock(Path(run_dir), write=rank == 0):
         return _train_run(task_cls, config, Path(run_dir), dataset, until_step)
 
 

@@ -14,21 +14,24 @@ idempotently. Checkpoints are plain ``torch.save`` dicts of tensors, numbers, st
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import platform
 import statistics
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from spap_lib.errors import DataError, SpapError
-from spap_lib.io import atomic_save, atomic_write_text, write_json
+from spap_lib.errors import ConfigError, DataError, SpapError
+from spap_lib.io import atomic_save, atomic_write_text, stale_temporaries, write_json
 from spap_lib.training.config import Config, check_resume_compatible, config_to_dict, dumps
 from spap_lib.training.runtime import rng_state, set_rng_state
 
@@ -39,15 +42,49 @@ class NonFiniteLoss(SpapError, RuntimeError):
     """A loss became NaN/Inf; the message names the step and the loss."""
 
 
+def check_run_dir(root: str | Path) -> Path:
+    """``root`` as a Path; a one-line error if it, or the nearest existing folder above it, is a file."""
+    root = Path(root)
+    for parent in (root, *root.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(
+                    f"run folder {root}: {parent} is a file, not a folder: choose another run folder"
+                )
+            break
+    return root
+
+
+@contextlib.contextmanager
+def writing(path: Path, what: str) -> Iterator[None]:
+    """An OS error while writing ``path`` (full disk, read-only folder) becomes one line naming the fix;
+    the atomic writers have removed their temporary file, so the earlier file (if any) is intact."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise DataError(
+            f"cannot write {what} {path} ({reason}): free disk space or make the folder writable, then run "
+            "the same command again (an interrupted run resumes from its last checkpoint)"
+        ) from exc
+
+
 class RunDir:
     """Paths and writers of one run folder (only rank 0 writes)."""
 
     def __init__(self, root: str | Path, write: bool = True):
-        self.root = Path(root)
+        self.root = check_run_dir(root)
         self.write = write
         if write:
-            (self.root / "samples").mkdir(parents=True, exist_ok=True)
-            (self.root / "checkpoints").mkdir(parents=True, exist_ok=True)
+            try:
+                (self.root / "samples").mkdir(parents=True, exist_ok=True)
+                (self.root / "checkpoints").mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DataError(
+                    f"cannot create the run folder {self.root} ({exc.strerror}): choose a writable --run-dir"
+                ) from exc
+            for tmp in stale_temporaries(self.root) + stale_temporaries(self.root / "checkpoints"):
+                tmp.unlink(missing_ok=True)  # left by a write a crash interrupted; never a result
 
     @property
     def checkpoint(self) -> Path:
@@ -59,19 +96,38 @@ class RunDir:
 
     def write_json(self, name: str, data: dict[str, Any]) -> None:
         if self.write:
-            write_json(self.root / name, data)
+            with writing(self.root / name, "the run file"):
+                write_json(self.root / name, data)
 
     def log(self, record: dict[str, Any]) -> None:
         if self.write:
-            with open(self.log_path, "a") as f:
+            with writing(self.log_path, "the training log"), open(self.log_path, "a") as f:
                 f.write(json.dumps(record) + "\n")
 
     def truncate_log(self, step: int) -> None:
-        """Keep only log lines with ``step <= step`` (resume after an interruption)."""
+        """Keep only log lines with ``step <= step`` (resume after an interruption).
+
+        A last line cut short by a crash (not valid JSON) is dropped, with a notice; a broken line before the
+        last is an error: the log was edited or damaged otherwise.
+        """
         if not self.write or not self.log_path.exists():
             return
         lines = [ln for ln in self.log_path.read_text().splitlines() if ln.strip()]
-        kept = [ln for ln in lines if json.loads(ln).get("step", 0) <= step]
+        records = []
+        for i, ln in enumerate(lines):
+            try:
+                records.append((ln, json.loads(ln)))
+            except ValueError as exc:
+                if i < len(lines) - 1:
+                    raise DataError(
+                        f"{self.log_path} line {i + 1} is not JSON: the log is damaged; delete the run folder "
+                        "to train from scratch"
+                    ) from exc
+                print(
+                    f"notice: dropped the cut last line of {self.log_path} (an interrupted write)",
+                    file=sys.stderr,
+                )
+        kept = [ln for ln, rec in records if rec.get("step", 0) <= step]
         atomic_write_text(self.log_path, "".join(ln + "\n" for ln in kept))
 
     def save_grid(self, images: torch.Tensor, name: str, nrow: int) -> None:
@@ -166,10 +222,18 @@ def open_session(config: Config, run_dir: str | Path, device: torch.device, rank
     run = RunDir(run_dir, write=rank == 0)
     checkpoint = None
     if run.checkpoint.exists():
+        checkpoint = load_checkpoint(run.checkpoint)
         saved_path = run.root / "config.json"
         if saved_path.exists():
-            check_resume_compatible(json.loads(saved_path.read_text()), config)
-        checkpoint = load_checkpoint(run.checkpoint)
+            try:
+                saved = json.loads(saved_path.read_text())
+            except ValueError as exc:
+                raise DataError(
+                    f"{saved_path} is not valid JSON: restore it, or delete the run folder to train from scratch"
+                ) from exc
+        else:  # the checkpoint carries its own recipe
+            saved = json.loads(checkpoint["config"])
+        check_resume_compatible(saved, config)
     session = Session(config, run, device, rank, world, checkpoint)
     if checkpoint is not None:
         session.start_step = int(checkpoint["step"])
@@ -212,7 +276,8 @@ def save_checkpoint(session: Session, step: int, payload: dict[str, Any]) -> Non
         rng=rngs,
         config=dumps(session.config),
     )
-    atomic_save(payload, session.run.checkpoint)
+    with writing(session.run.checkpoint, "the checkpoint"):
+        atomic_save(payload, session.run.checkpoint)
 
 
 def record(session: Session, step: int, losses: dict[str, float], extra: dict[str, Any]) -> None:
@@ -241,3 +306,62 @@ def write_summary(session: Session, steps: int, extra: dict[str, Any]) -> None:
         **extra,
     }
     session.run.write_json("summary.json", summary)
+
+
+LOCK = ".lock"
+
+
+class RunLock:
+    """One process per run folder: ``.lock`` holds the owner's pid; a lock whose process is gone is taken
+    over (a crash leaves one behind). Two trainers on one folder would interleave their logs and checkpoints.
+    """
+
+    def __init__(self, root: Path, write: bool = True):
+        self.path, self.write, self.held = check_run_dir(root) / LOCK, write, False
+
+    def __enter__(self) -> RunLock:
+        if not self.write:
+            return self
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                owner = self._owner()
+                if owner is not None and owner != os.getpid() and _alive(owner):
+                    raise ConfigError(
+                        f"run folder {self.path.parent} is in use by process {owner}: wait for it to finish or "
+                        "use another run folder"
+                    ) from None
+                self.path.unlink(missing_ok=True)  # stale: its process is gone
+                continue
+            except OSError as exc:
+                raise DataError(
+                    f"cannot write in the run folder {self.path.parent} ({exc.strerror})"
+                ) from exc
+            with os.fdopen(fd, "w") as f:
+                f.write(str(os.getpid()))
+            self.held = True
+            return self
+        raise ConfigError(f"could not take the lock {self.path}: delete it if no trainer runs there")
+
+    def _owner(self) -> int | None:
+        try:
+            return int(self.path.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def __exit__(self, *exc: object) -> None:
+        if self.held:
+            self.path.unlink(missing_ok=True)
+            self.held = False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
