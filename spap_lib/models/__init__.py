@@ -1,4 +1,5 @@
-"""Networks of the paper: SPAP, ASPP, atrous discriminator layers, SNDCGAN and CycleGAN with every variant."""
+"""Networks of the paper: SPAP, ASPP, atrous discriminator layers, SNDCGAN and CycleGAN with every variant,
+and the baselines it compares with: SELF-MOD (self-modulated BN), Pix2Pix and SCAN."""
 
 import torch.nn as nn
 
@@ -12,11 +13,26 @@ from spap_lib.models.cyclegan import (
     load_reference_weights,
 )
 from spap_lib.models.freeze import pyramid_parameters, set_pyramid_trainable
+from spap_lib.models.pix2pix import (
+    Pix2PixDiscriminator,
+    UnetGenerator,
+    UnetSkipConnectionBlock,
+    build_pix2pix,
+    unet_num_downs,
+)
 from spap_lib.models.pyramid import AtrousPyramid
 from spap_lib.models.receptive_field import discriminator_receptive_field, receptive_field
+from spap_lib.models.scan import FusionMask, SCANGenerator, SCANRefiner, build_scan
+from spap_lib.models.selfmod import SelfModulatedBatchNorm
 from spap_lib.models.sndcgan import SNDCGANDiscriminator, SNDCGANGenerator, build_sndcgan
 from spap_lib.models.spap import SPAP, AttentiveFuse
-from spap_lib.models.variants import CYCLEGAN_LABELS, SNDCGAN_LABELS, VARIANTS, check_variant
+from spap_lib.models.variants import (
+    CYCLEGAN_LABELS,
+    SNDCGAN_LABELS,
+    VARIANTS,
+    check_variant,
+    variants_for,
+)
 
 
 def count_parameters(module: nn.Module) -> int:
@@ -37,10 +53,19 @@ __all__ = [
     "AtrousPyramid",
     "AttentiveFuse",
     "CycleGANGenerator",
+    "FusionMask",
     "PatchGANDiscriminator",
+    "Pix2PixDiscriminator",
+    "SCANGenerator",
+    "SCANRefiner",
     "SNDCGANDiscriminator",
     "SNDCGANGenerator",
+    "SelfModulatedBatchNorm",
+    "UnetGenerator",
+    "UnetSkipConnectionBlock",
     "build_cyclegan",
+    "build_pix2pix",
+    "build_scan",
     "build_sndcgan",
     "capture_attention",
     "check_variant",
@@ -50,4 +75,6 @@ __all__ = [
     "pyramid_parameters",
     "receptive_field",
     "set_pyramid_trainable",
+    "unet_num_downs",
+    "variants_for",
 ]

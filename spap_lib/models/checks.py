@@ -1,4 +1,5 @@
-"""Tables that check our networks against the paper: parameter counts (Table 1) and receptive fields (Sec. 4.6).
+"""Tables that check our networks against the paper: parameter counts (Table 1, and the baselines of
+Tables 1-3) and receptive fields (Sec. 4.6).
 
 Every number of ours is computed from a freshly built module; the paper's come from ``paper_tables.csv``.
 """
@@ -14,27 +15,37 @@ from spap_lib.models import (
     PatchGANDiscriminator,
     SNDCGANDiscriminator,
     SNDCGANGenerator,
+    build_pix2pix,
+    build_scan,
     count_parameters,
     discriminator_receptive_field,
+    variants_for,
 )
 from spap_lib.paper import paper_value
 
 
 def parameter_table() -> list[dict]:
-    """Trainable parameters of G and D per variant at paper scale (SNDCGAN 128 px, CycleGAN 256 px)."""
+    """Trainable parameters of G and D per variant at paper scale (SNDCGAN 128 px, CycleGAN 256 px), and of
+    the baselines Pix2Pix and SCAN at 256 px (SELF-MOD is an SNDCGAN variant)."""
     torch.manual_seed(0)
     rows = []
-    base_g = None
-    for variant in VARIANTS:
+    base_g = count_parameters(SNDCGANGenerator("vanilla", 128))
+    paper_base = paper_value("table1", SNDCGAN_LABELS["vanilla"], "params_G_millions")
+    for variant in variants_for("gan"):
         g = count_parameters(SNDCGANGenerator(variant, 128))
         d = count_parameters(SNDCGANDiscriminator(variant, 128))
-        base_g = g if base_g is None else base_g
-        paper_m = paper_value("table1", SNDCGAN_LABELS[variant], "params_G_millions")
-        paper_base = paper_value("table1", SNDCGAN_LABELS["vanilla"], "params_G_millions")
+        paper_m = None
+        if variant != "selfmod":  # the paper gives no count for SELF-MOD
+            paper_m = paper_value("table1", SNDCGAN_LABELS[variant], "params_G_millions")
         if variant == "vanilla":
             note = (
                 f"compare_gan's SNDCGAN G; the paper's count is {100 * (paper_m * 1e6 / g - 1):+.1f}% "
                 "and cannot be derived from the architecture it describes"
+            )
+        elif variant == "selfmod":
+            note = (
+                f"self-modulation adds {g - base_g:,}: per BN an MLP z->32->(scale, offset), per feature "
+                "(131,072 for the BN over the linear output); the paper gives no count"
             )
         else:
             note = f"module adds {g - base_g:,} (paper: {round((paper_m - paper_base) * 1e6):,}); " + (
@@ -48,11 +59,11 @@ def parameter_table() -> list[dict]:
                 "variant": variant,
                 "params_G": g,
                 "params_D": d,
-                "paper_params_G": round(paper_m * 1e6),
+                "paper_params_G": None if paper_m is None else round(paper_m * 1e6),
                 "note": note,
             }
         )
-    for variant in VARIANTS:
+    for variant in variants_for("cyclegan"):
         rows.append(
             {
                 "model": "CycleGAN 256px",
@@ -63,6 +74,29 @@ def parameter_table() -> list[dict]:
                 "note": "the paper reports no CycleGAN parameter counts",
             }
         )
+    g, d = build_pix2pix(256)
+    rows.append(
+        {
+            "model": "Pix2Pix 256px",
+            "variant": "vanilla",
+            "params_G": count_parameters(g),
+            "params_D": count_parameters(d),
+            "paper_params_G": None,
+            "note": "reference unet_256 G (batch norm, dropout) and conditional 70x70 PatchGAN (6 channels)",
+        }
+    )
+    g, d1, d2 = build_scan()
+    rows.append(
+        {
+            "model": "SCAN 256px",
+            "variant": "vanilla",
+            "params_G": count_parameters(g),
+            "params_D": count_parameters(d1) + count_parameters(d2),
+            "paper_params_G": None,
+            "note": "one direction: stage-1 ResNet-6 at 128 px + stage-2 ResNet-9 (6 input channels) + mask "
+            "head; D: one PatchGAN per stage",
+        }
+    )
     return rows
 
 

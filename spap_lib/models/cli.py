@@ -6,7 +6,9 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("params", help="trainable parameter counts of G and D per variant vs Table 1")
+    p = sub.add_parser(
+        "params", help="trainable parameter counts of G and D per variant and baseline vs Table 1"
+    )
     p.set_defaults(func=_params)
     r = sub.add_parser("receptive-field", help="receptive field of every discriminator vs Sec. 4.6")
     r.set_defaults(func=_receptive_field)

@@ -1,10 +1,16 @@
-"""Training (Sec. 4.3): SNDCGAN and CycleGAN trainers for every variant, typed configs with presets
-("paper", "cpu", "smoke"), exact resume, DDP, and loading trained generators for evaluation."""
+"""Training (Sec. 4.3): SNDCGAN and CycleGAN trainers for every variant, the baselines' trainers (Pix2Pix,
+SCAN; SELF-MOD is an SNDCGAN variant), typed configs with presets ("paper", "cpu", "smoke"), exact resume,
+DDP, and loading trained generators for evaluation."""
+
+from pathlib import Path
 
 from spap_lib.training.config import (
     PRESETS,
+    Config,
     CycleGANConfig,
     GANConfig,
+    Pix2PixConfig,
+    SCANConfig,
     config_from_dict,
     format_config,
     make_config,
@@ -12,14 +18,17 @@ from spap_lib.training.config import (
 from spap_lib.training.cyclegan import train_cyclegan
 from spap_lib.training.gan import sample, train_gan
 from spap_lib.training.load import load_config, load_generators
+from spap_lib.training.pix2pix import train_pix2pix
 from spap_lib.training.rundir import NonFiniteLoss
+from spap_lib.training.scan import train_scan
 from spap_lib.training.schedule import linear_decay_factor
 
+TRAINERS = {"gan": train_gan, "cyclegan": train_cyclegan, "pix2pix": train_pix2pix, "scan": train_scan}
 
-def train(config: GANConfig | CycleGANConfig, run_dir: str, **kwargs):
-    """Dispatch to :func:`train_gan` or :func:`train_cyclegan` by the config's kind."""
-    fn = train_gan if config.kind == "gan" else train_cyclegan
-    return fn(config, run_dir, **kwargs)
+
+def train(config: Config, run_dir: str | Path, **kwargs) -> Path:
+    """Dispatch to the trainer of the config's kind (:data:`TRAINERS`)."""
+    return TRAINERS[config.kind](config, run_dir, **kwargs)
 
 
 __all__ = [
@@ -27,6 +36,9 @@ __all__ = [
     "CycleGANConfig",
     "GANConfig",
     "NonFiniteLoss",
+    "Pix2PixConfig",
+    "SCANConfig",
+    "TRAINERS",
     "config_from_dict",
     "format_config",
     "linear_decay_factor",
@@ -37,4 +49,6 @@ __all__ = [
     "train",
     "train_cyclegan",
     "train_gan",
+    "train_pix2pix",
+    "train_scan",
 ]

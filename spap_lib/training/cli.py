@@ -1,4 +1,5 @@
-"""Command ``train``: ``python -m spap_lib train gan|cyclegan --variant V --preset P [--set key=value]``.
+"""Command ``train``: ``python -m spap_lib train gan|cyclegan|pix2pix|scan --variant V --preset P [--set
+key=value]``.
 
 Works under ``torchrun --nproc_per_node K -m spap_lib train ...`` (DDP; see :mod:`spap_lib.training.runtime`).
 """
@@ -9,11 +10,18 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train an SNDCGAN or CycleGAN variant (Sec. 4.3)")
-    p.add_argument("kind", choices=("gan", "cyclegan"), help="recipe")
-    p.add_argument("--variant", default=None, help="vanilla | aspp | spap_c2f | spap_f2c")
+    p = sub.add_parser("train", help="train an SNDCGAN or CycleGAN variant or a baseline (Sec. 4.3)")
+    # names are checked by make_config (one-line errors); torch is imported only when a command runs
+    p.add_argument("kind", help="recipe: gan | cyclegan | pix2pix | scan")
+    p.add_argument(
+        "--variant",
+        default=None,
+        help="vanilla | aspp | spap_c2f | spap_f2c (gan, cyclegan) | selfmod (gan only); pix2pix and scan: "
+        "vanilla",
+    )
     p.add_argument("--preset", default="cpu", help="paper | cpu | smoke (default: cpu)")
-    p.add_argument("--dataset", default=None, help="cyclegan: streets | maps | facades")
+    p.add_argument("--dataset", default=None, help="cyclegan, pix2pix, scan: streets | maps | facades")
+    p.add_argument("--direction", default=None, help="pix2pix: AtoB | BtoA (one run per direction)")
     p.add_argument("--run-dir", default=None, help="run folder (default: runs/<kind>-<variant>-<preset>)")
     p.add_argument(
         "--set",
@@ -36,6 +44,8 @@ def _train(args: argparse.Namespace) -> int:
         overrides.append(f"variant={args.variant}")
     if args.dataset:
         overrides.append(f"dataset={args.dataset}")
+    if args.direction:
+        overrides.append(f"direction={args.direction}")
     if args.quiet:
         overrides.append("progress=false")
     config = make_config(args.kind, args.preset, overrides)
@@ -45,6 +55,10 @@ def _train(args: argparse.Namespace) -> int:
     name = f"{args.kind}-{config.variant}-{args.preset}"
     if args.kind == "cyclegan":
         name = f"{args.kind}-{config.dataset}-{config.variant}-{args.preset}"
+    elif args.kind == "pix2pix":
+        name = f"{args.kind}-{config.dataset}-{config.direction}-{args.preset}"
+    elif args.kind == "scan":
+        name = f"{args.kind}-{config.dataset}-{args.preset}"
     run_dir = args.run_dir or f"runs/{name}"
     out = train(config, run_dir)
     print(f"run folder: {out}")

@@ -1,7 +1,9 @@
 """Typed training configurations (Sec. 4.3) and the named presets "paper", "cpu" and "smoke".
 
 ``GANConfig`` is the SNDCGAN recipe of Sec. 4.3 (compare_gan's ``sndcgan_celebahq128.gin``);
-``CycleGANConfig`` the reference CycleGAN recipe (pytorch-CycleGAN-and-pix2pix defaults). Every field can be
+``CycleGANConfig`` the reference CycleGAN recipe (pytorch-CycleGAN-and-pix2pix defaults); the baselines of
+Tables 2-3 have their own: ``Pix2PixConfig`` (the reference pix2pix recipe [17], paired data) and
+``SCANConfig`` (the CycleGAN recipe run twice, half then full resolution [22]). Every field can be
 overridden with :func:`make_config` from a dict or from ``["key=value", ...]`` strings (CLI ``--set``); the
 values are type-checked against the dataclass annotations.
 
@@ -30,7 +32,8 @@ from typing import Any
 
 from spap_lib.data.registry import dataset_spec
 from spap_lib.errors import ConfigError
-from spap_lib.models import VARIANTS
+from spap_lib.models import check_variant, unet_num_downs
+from spap_lib.models.scan import check_patchgan_input, stage1_size
 
 PRESETS = ("paper", "cpu", "smoke")
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -38,7 +41,7 @@ PRECISIONS = ("fp32", "bf16", "fp16")
 
 @dataclass
 class RunOptions:
-    """Fields shared by both recipes: bookkeeping, speed switches and data location."""
+    """Fields shared by every recipe: bookkeeping, speed switches and data location."""
 
     variant: str = "vanilla"
     seed: int = 0
@@ -110,7 +113,50 @@ class CycleGANConfig(RunOptions):
     init_std: float = 0.02
 
 
-Config = GANConfig | CycleGANConfig
+@dataclass
+class Pix2PixConfig(RunOptions):
+    """Pix2Pix [17] as the reference implements it (Table 2's paired upper bound): U-Net G, conditional
+    PatchGAN D with batch norm, BCE GAN loss (the reference's ``vanilla``) + lambda_l1 * L1, D loss halved.
+
+    One run translates one way: ``direction`` AtoB trains A -> B, BtoA trains B -> A (Table 2 reports both).
+    """
+
+    kind: str = "pix2pix"
+    dataset: str = "streets"
+    direction: str = "AtoB"
+    load_size: int = 286
+    crop_size: int = 256  # the U-Net has log2(crop_size) levels (8 at 256 px: the reference's unet_256)
+    ngf: int = 64
+    ndf: int = 64
+    n_layers: int = 3
+    batch_size: int = 1
+    n_epochs: int = 100  # epochs at the initial lr
+    n_epochs_decay: int = 100  # epochs of linear decay (reference lambda_rule)
+    max_iters_per_epoch: int = 0  # 0 = the whole dataset each epoch; > 0 caps it (CPU presets)
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    gan_mode: str = "bce"  # the reference pix2pix's "vanilla" GAN loss (BCE on logits)
+    lambda_l1: float = 100.0  # the reference's lambda_L1
+    init_std: float = 0.02
+
+
+@dataclass
+class SCANConfig(CycleGANConfig):
+    """SCAN [22]: the CycleGAN recipe twice, progressively. Stage 1 trains a CycleGAN at crop_size / 2 for
+    ``stage1_n_epochs + stage1_n_epochs_decay`` epochs; then stage 2 (full resolution, stage 1 fixed) trains
+    for ``n_epochs + n_epochs_decay`` epochs, each stage with its own Adam and reference lr decay. Every other
+    field is the CycleGAN one and holds for both stages. SCAN has no pyramid variant (``freeze_epochs``
+    unused)."""
+
+    kind: str = "scan"
+    freeze_epochs: int = 0
+    stage1_n_blocks: int = 6  # the reference ResNet-6 for the 128 px stage-1 images (ResNet-9 at 256)
+    stage1_n_epochs: int = 100
+    stage1_n_epochs_decay: int = 100
+
+
+Config = GANConfig | CycleGANConfig | Pix2PixConfig | SCANConfig
 
 # --- presets: one table per recipe -------------------------------------------------------------------------
 # Each preset is the fields it changes from the dataclass defaults (which are the paper's recipe).
@@ -140,6 +186,15 @@ Config = GANConfig | CycleGANConfig
 #   for vanilla under that load, ~0.1 s/step on an idle machine (2026-11-26).
 # cyclegan / smoke: a run in a few seconds: 32 px, ngf = ndf = 4, 1 residual block, 2 + 2 epochs of 2
 #   images, 1 thread.
+# pix2pix / paper: exactly the reference pix2pix recipe (unet_256, basic D with batch norm, BCE + 100 L1,
+#   batch 1, 100 + 100 epochs) on the real aligned A|B folders; bf16 autocast as cyclegan / paper.
+# pix2pix / cpu and smoke: the cyclegan presets' sizes and schedules (64 px, ngf = ndf = 16, 4 + 4 epochs
+#   of 20 images; 32 px, ngf = ndf = 4, 2 + 2 epochs of 2 images): a 6- and a 5-level U-Net.
+# scan / paper: the CycleGAN recipe for each stage, stage 1 at 128 px (ResNet-6), stage 2 at 256 px.
+# scan / cpu: the cyclegan / cpu run split in two: 2 + 2 epochs at 32 px, then 2 + 2 at 64 px, 20 images
+#   an epoch; the checkpoint at step 80 is the stage switch.
+# scan / smoke: 64 px (the stage-1 PatchGAN needs >= 24 px: 32 px), ngf = ndf = 4, one residual block per
+#   stage, 1 + 1 epochs of 2 images per stage, 1 thread.
 PRESET_TABLE: dict[str, dict[str, dict[str, Any]]] = {
     "gan": {
         "paper": dict(
@@ -231,8 +286,111 @@ PRESET_TABLE: dict[str, dict[str, dict[str, Any]]] = {
             data_n=16,
         ),
     },
+    "pix2pix": {
+        "paper": dict(
+            data_source="folder",
+            device="auto",
+            precision="bf16",
+            num_workers=4,
+            log_every=100,
+            sample_every=1000,
+            checkpoint_every=1000,
+            n_samples=4,
+        ),
+        "cpu": dict(
+            load_size=64,
+            crop_size=64,
+            ngf=16,
+            ndf=16,
+            n_epochs=4,
+            n_epochs_decay=4,
+            max_iters_per_epoch=20,
+            device="cpu",
+            log_every=5,
+            sample_every=40,
+            checkpoint_every=80,
+            n_samples=4,
+            data_n=200,
+        ),
+        "smoke": dict(
+            load_size=32,
+            crop_size=32,
+            threads=1,
+            ngf=4,
+            ndf=4,
+            n_epochs=2,
+            n_epochs_decay=2,
+            max_iters_per_epoch=2,
+            device="cpu",
+            log_every=1,
+            sample_every=4,
+            checkpoint_every=4,
+            n_samples=2,
+            data_n=16,
+        ),
+    },
+    "scan": {
+        "paper": dict(
+            data_source="folder",
+            device="auto",
+            precision="bf16",
+            num_workers=4,
+            log_every=100,
+            sample_every=1000,
+            checkpoint_every=1000,
+            n_samples=4,
+        ),
+        "cpu": dict(
+            load_size=64,
+            crop_size=64,
+            ngf=16,
+            ndf=16,
+            n_blocks=3,
+            stage1_n_blocks=2,
+            stage1_n_epochs=2,
+            stage1_n_epochs_decay=2,
+            n_epochs=2,
+            n_epochs_decay=2,
+            max_iters_per_epoch=20,
+            pool_size=50,
+            device="cpu",
+            log_every=5,
+            sample_every=40,
+            checkpoint_every=80,
+            n_samples=4,
+            data_n=200,
+        ),
+        "smoke": dict(
+            load_size=64,
+            crop_size=64,
+            threads=1,
+            ngf=4,
+            ndf=4,
+            n_blocks=1,
+            stage1_n_blocks=1,
+            stage1_n_epochs=1,
+            stage1_n_epochs_decay=1,
+            n_epochs=1,
+            n_epochs_decay=1,
+            max_iters_per_epoch=2,
+            pool_size=4,
+            device="cpu",
+            log_every=1,
+            sample_every=4,
+            checkpoint_every=4,
+            n_samples=2,
+            data_n=16,
+        ),
+    },
 }
-RECIPES: dict[str, type] = {"gan": GANConfig, "cyclegan": CycleGANConfig}
+RECIPES: dict[str, type] = {
+    "gan": GANConfig,
+    "cyclegan": CycleGANConfig,
+    "pix2pix": Pix2PixConfig,
+    "scan": SCANConfig,
+}
+# the kind of dataset (spap_lib.data.registry) each recipe trains on: synthesis or translation pairs
+DATASET_KIND = {"gan": "gan", "cyclegan": "cyclegan", "pix2pix": "cyclegan", "scan": "cyclegan"}
 
 # --- values and ranges ---------------------------------------------------------------------------------
 
@@ -317,6 +475,12 @@ RANGES: dict[str, tuple[float, float, bool, bool]] = {
     "lambda_identity": (0.0, math.inf, True, False),
     "pool_size": (0, math.inf, True, False),
     "freeze_epochs": (0, math.inf, True, False),
+    # Pix2Pix
+    "lambda_l1": (0.0, math.inf, True, False),
+    # SCAN
+    "stage1_n_blocks": (1, math.inf, True, False),
+    "stage1_n_epochs": (0, math.inf, True, False),
+    "stage1_n_epochs_decay": (0, math.inf, True, False),
 }
 CHOICES: dict[str, tuple[str, ...]] = {
     "precision": PRECISIONS,
@@ -349,11 +513,10 @@ def validate(config: Config) -> Config:
             _in_range(name, getattr(c, name))
         if name in CHOICES and getattr(c, name) not in CHOICES[name]:
             raise ConfigError(f"{name} must be one of {', '.join(CHOICES[name])}, got {getattr(c, name)!r}")
-    if c.variant not in VARIANTS:
-        raise ConfigError(f"unknown variant {c.variant!r}: choose one of {', '.join(VARIANTS)}")
+    check_variant(c.variant, c.kind)
     if c.device not in ("auto", "cpu", "cuda") and not c.device.startswith("cuda:"):
         raise ConfigError(f"device must be auto, cpu or cuda, got {c.device!r}")
-    dataset_spec(c.dataset, c.kind)
+    dataset_spec(c.dataset, DATASET_KIND[c.kind])
     if isinstance(c, GANConfig):
         if c.image_size % 8:
             raise ConfigError(f"image_size must be divisible by 8, got {c.image_size}")
@@ -366,19 +529,29 @@ def validate(config: Config) -> Config:
             raise ConfigError(
                 f"crop_size must be <= load_size and divisible by 4 (got {c.crop_size}/{c.load_size})"
             )
+    if isinstance(c, Pix2PixConfig):
+        unet_num_downs(c.crop_size)
+        check_patchgan_input(c.crop_size, c.n_layers)
+    if isinstance(c, SCANConfig):
+        if c.stage1_n_epochs + c.stage1_n_epochs_decay <= 0:
+            raise ConfigError(
+                f"stage1_n_epochs + stage1_n_epochs_decay must be > 0 "
+                f"(got {c.stage1_n_epochs} + {c.stage1_n_epochs_decay})"
+            )
+        stage1_size(c.crop_size, c.n_layers)
     return c
 
 
 def make_config(
     kind: str, preset: str = "cpu", overrides: dict[str, Any] | list[str] | None = None
 ) -> Config:
-    """The ``preset`` of recipe ``kind`` ("gan" | "cyclegan") with ``overrides`` applied and checked.
+    """The ``preset`` of recipe ``kind`` ("gan" | "cyclegan" | "pix2pix" | "scan") with ``overrides``.
 
     ``overrides`` is a dict ``{"steps": 200}`` or a list ``["steps=200", "variant=spap_c2f"]``; unknown keys,
     wrong types and out-of-range values raise a one-line :class:`ConfigError`.
     """
     if kind not in RECIPES:
-        raise ConfigError(f"unknown recipe {kind!r}: choose 'gan' or 'cyclegan'")
+        raise ConfigError(f"unknown recipe {kind!r}: choose one of {', '.join(RECIPES)}")
     if preset not in PRESET_TABLE[kind]:
         raise ConfigError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
     types_ = _field_types(RECIPES[kind])
@@ -398,7 +571,7 @@ def config_from_dict(data: dict[str, Any]) -> Config:
     """Rebuild a config saved with :func:`config_to_dict` (config.json of a run folder)."""
     kind = data.get("kind")
     if kind not in RECIPES:
-        raise ConfigError(f"config has unknown kind {kind!r}: expected 'gan' or 'cyclegan'")
+        raise ConfigError(f"config has unknown kind {kind!r}: expected one of {', '.join(RECIPES)}")
     types_ = _field_types(RECIPES[kind])
     unknown = set(data) - set(types_)
     if unknown:
@@ -458,6 +631,8 @@ __all__ = [
     "Config",
     "CycleGANConfig",
     "GANConfig",
+    "Pix2PixConfig",
+    "SCANConfig",
     "check_resume_compatible",
     "config_from_dict",
     "config_to_dict",

@@ -9,7 +9,9 @@ each global batch, so W processes see the same global batches as one.
 
 Datasets. ``data_source="synthetic"`` builds the stand-ins with :func:`spap_lib.data.synthesize` (cached
 under ``data_root``); ``"folder"`` reads a real dataset folder. Items: a (3, H, W) tensor in [-1, 1] for the
-GAN; a dict with "A" and "B" tensors for CycleGAN (the agreed :mod:`spap_lib.data` formats).
+GAN; a dict with "A" and "B" tensors for CycleGAN and SCAN (unpaired draws) and for Pix2Pix (aligned pairs,
+the same crop and flip on both halves; "A" is the input of the configured ``direction``) -- the agreed
+:mod:`spap_lib.data` formats.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from spap_lib.errors import ConfigError, DataError
-from spap_lib.training.config import Config, CycleGANConfig, resolved_data_root
+from spap_lib.training.config import Config, CycleGANConfig, Pix2PixConfig, resolved_data_root
 
 
 def build_dataset(config: Config) -> Dataset:
@@ -31,6 +33,24 @@ def build_dataset(config: Config) -> Dataset:
     except ImportError as exc:  # pragma: no cover - the data package ships with the library
         raise DataError(f"spap_lib.data is not importable ({exc}): reinstall the package") from exc
     root = resolved_data_root(config)
+    if isinstance(config, Pix2PixConfig):
+        if config.data_source == "synthetic":
+            root = spap_data.synthesize(
+                config.dataset,
+                root=root,
+                size=config.load_size,
+                n=config.data_n,
+                seed=config.data_seed,
+            )
+        return spap_data.PairedDataset(
+            root,
+            phase="train",
+            direction=config.direction,
+            train=True,
+            load_size=config.load_size,
+            crop_size=config.crop_size,
+            seed=config.seed,
+        )
     if isinstance(config, CycleGANConfig):
         if config.data_source == "synthetic":
             root = spap_data.synthesize(

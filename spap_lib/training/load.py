@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import torch
 import torch.nn as nn
 
 from spap_lib.errors import DataError
 from spap_lib.models import build_sndcgan
-from spap_lib.training.config import CycleGANConfig, config_from_dict
+from spap_lib.training.config import CycleGANConfig, Pix2PixConfig, SCANConfig, config_from_dict
 from spap_lib.training.cyclegan import build_networks
+from spap_lib.training.pix2pix import build_networks as build_pix2pix_networks
 from spap_lib.training.rundir import CHECKPOINT, load_checkpoint
+from spap_lib.training.scan import build_networks as build_scan_networks
+from spap_lib.training.scan import stacked_generators
 
 
 def load_config(run_dir: str | Path):
@@ -22,11 +26,20 @@ def load_config(run_dir: str | Path):
     return config_from_dict(json.loads(path.read_text()))
 
 
+def _scan_state(ckpt: dict, direction: str) -> dict[str, torch.Tensor]:
+    """A stacked SCAN generator's state from the checkpoint's stage-1 and stage-2 networks."""
+    state = {f"stage1.{k}": v for k, v in ckpt[f"G1_{direction}"].items()}
+    state.update({f"stage2.{k}": v for k, v in ckpt[f"G2_{direction}"].items()})
+    return state
+
+
 def load_generators(run_dir: str | Path, device: str = "cpu") -> dict[str, nn.Module]:
-    """Generators of a run in eval mode: {"G"} for the GAN, {"G_AB", "G_BA"} for CycleGAN.
+    """Generators of a run in eval mode: {"G"} for the GAN and for Pix2Pix (its direction's A -> B),
+    {"G_AB", "G_BA"} for CycleGAN and SCAN (each SCAN one both stages stacked, :class:`SCANGenerator`).
 
     Weights come from ``checkpoints/last.pt`` (``weights_only=True``); the GAN generator gets a ``z_dist``
-    attribute so :func:`spap_lib.training.sample` draws z as in training.
+    attribute so :func:`spap_lib.training.sample` draws z as in training. Pix2Pix's paper protocol runs G in
+    train mode at test time (:mod:`spap_lib.models.pix2pix`): call ``.train()`` for it.
     """
     run_dir = Path(run_dir)
     config = load_config(run_dir)
@@ -34,16 +47,21 @@ def load_generators(run_dir: str | Path, device: str = "cpu") -> dict[str, nn.Mo
     if not ckpt_path.exists():
         raise DataError(f"{ckpt_path} not found: the run has no checkpoint yet; train it first")
     ckpt = load_checkpoint(ckpt_path)
-    if isinstance(config, CycleGANConfig):
+    scan = isinstance(config, SCANConfig)
+    if scan:  # before CycleGANConfig: a SCANConfig is one
+        out: dict[str, nn.Module] = dict(stacked_generators(build_scan_networks(config)))
+    elif isinstance(config, CycleGANConfig):
         nets = build_networks(config)
         out = {name: nets[name] for name in ("G_AB", "G_BA")}
+    elif isinstance(config, Pix2PixConfig):
+        out = {"G": build_pix2pix_networks(config)["G"]}
     else:
         G, _ = build_sndcgan(config.variant, config.image_size, config.width, config.z_dim)
         G.z_dist = config.z_dist
         out = {"G": G}
     for name, net in out.items():
         try:
-            net.load_state_dict(ckpt[name])
+            net.load_state_dict(_scan_state(ckpt, name[2:]) if scan else ckpt[name])
         except (RuntimeError, KeyError) as exc:
             first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else repr(exc)
             raise DataError(

@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from torch.nn.utils import parametrize
 
 from spap_lib.errors import ConfigError
+from spap_lib.models.selfmod import SelfModulatedBatchNorm
 from spap_lib.training.config import Config
 
 
@@ -134,7 +135,8 @@ def init_weights(
     """N(0, std) conv/linear weights, zero biases; BN weight N(1, std) (reference ``init_weights``).
 
     Under spectral norm the raw weight (``parametrizations.weight.original``) is initialised. SPAP's gamma is
-    a bare parameter and stays 0.
+    a bare parameter and stays 0. A self-modulated BN's scale head gets its bias 1 back last (compare_gan's
+    ``bias_start=1``; :mod:`spap_lib.models.selfmod`).
 
     ``paired_seed``: draw each module's weights from its own generator seeded by ``(paired_seed, prefix +
     module name)`` instead of the global RNG, so every layer two variants share by name starts identical
@@ -157,6 +159,9 @@ def init_weights(
         elif isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d) and m.affine:
             nn.init.normal_(m.weight, 1.0, std, generator=g)
             nn.init.zeros_(m.bias)
+    for m in module.modules():  # the scale head of a self-modulated BN starts at bias 1, not 0
+        if isinstance(m, SelfModulatedBatchNorm):
+            m.reset_modulation_bias()
 
 
 @torch.no_grad()
