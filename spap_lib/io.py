@@ -8,6 +8,7 @@ reports can all use it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -49,8 +50,16 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 
 
 def atomic_save(obj: Any, path: str | Path) -> Path:
-    """``torch.save(obj)`` to ``path`` atomically (checkpoints, weights)."""
-    return atomic_write(path, lambda tmp: torch.save(obj, tmp))
+    """``torch.save(obj)`` to ``path`` atomically (checkpoints, weights). torch reports a failed write (a full
+    disk) as a RuntimeError; it is raised as the OSError it is."""
+
+    def _save(tmp: str) -> None:
+        try:
+            torch.save(obj, tmp)
+        except RuntimeError as exc:
+            raise OSError(errno.EIO, f"torch.save failed: {str(exc).strip().splitlines()[-1]}") from exc
+
+    return atomic_write(path, _save)
 
 
 def write_json(path: str | Path, obj: Any, sort_keys: bool = False) -> Path:

@@ -20,7 +20,8 @@ has an absolute path, a drive letter or a ``..`` component, leads outside the ta
 or hard link) leading outside it, replaces an earlier member, or is a device/FIFO -- in tar and zip
 alike. Hard links become copies of the earlier member they name (read from the archive, never from
 disk). It extracts into a temporary folder under ``root``, checks that no link leads outside the dataset
-folder, and moves the dataset into place with ``os.replace``. The base URL must be http(s) with a host,
+folder, and moves the dataset into place with ``os.replace``. Temporary names carry ``<pid>-<host>``; what a
+killed earlier download left (its ``.part``, its extraction folder) is removed by the next one. The base URL must be http(s) with a host,
 and ``root`` a folder; anything else is a one-line ConfigError.
 """
 
@@ -34,6 +35,7 @@ import os
 import posixpath
 import re
 import shutil
+import socket
 import stat
 import tarfile
 import tempfile
@@ -149,6 +151,44 @@ def check_root(root: str | Path) -> Path:
     return root
 
 
+def temp_token() -> str:
+    """``<pid>-<host>``: marks the temporary files and folders of this process (see :func:`remove_stale`)."""
+    host = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+    return f"{os.getpid()}-{host}"
+
+
+def _dead(token: str) -> bool:
+    """Whether the process that made a ``<pid>-<host>`` token is gone (never for another machine's)."""
+    pid, _, host = token.partition("-")
+    if host != temp_token().partition("-")[2] or not pid.isdigit() or int(pid) <= 0:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def remove_stale(folder: Path, stem: str) -> None:
+    """Delete ``.<stem>.<pid>-<host>.*`` and ``.<stem>.old-<pid>-<host>`` entries under ``folder`` whose
+    process is gone: what a killed download, extraction or synthesis left. A running process's are kept."""
+    prefix = f".{stem}."
+    if not folder.is_dir():
+        return
+    for p in folder.iterdir():
+        if not p.name.startswith(prefix):
+            continue
+        m = re.match(r"(?:old-)?(\d+-[0-9a-f]{8})(?:\.|$)", p.name[len(prefix) :])
+        if m is None or not _dead(m.group(1)):
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+
+
 def _sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -157,8 +197,29 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def fetch(url: str, dest: Path, size: int | None = None, sha256: str | None = None) -> str:
-    """Stream ``url`` to ``dest`` via ``dest.part``; verify length/size/hash; return the SHA-256."""
+class _LocalWriteError(Exception):
+    """An OSError writing the download to disk (full disk, read-only folder), not a network error."""
+
+
+def _write(f, chunk: bytes) -> None:
+    try:
+        f.write(chunk)
+    except OSError as exc:
+        raise _LocalWriteError(exc) from None
+
+
+def fetch(
+    url: str,
+    dest: Path,
+    size: int | None = None,
+    sha256: str | None = None,
+    sha256_source: str = "--sha256",
+) -> str:
+    """Stream ``url`` to ``dest`` via ``dest.part``; verify length/size/hash; return the SHA-256.
+
+    ``sha256_source`` says where the expected hash came from (``--sha256``, the registry, or the record of
+    the first download), so that a mismatch names the fix that applies.
+    """
     part = dest.with_name(dest.name + ".part")
     part.unlink(missing_ok=True)
     h, got = hashlib.sha256(), 0
@@ -167,15 +228,27 @@ def fetch(url: str, dest: Path, size: int | None = None, sha256: str | None = No
             length = resp.headers.get("Content-Length")
             length = int(length) if length is not None else None
             total = length or size
-            with (
-                open(part, "wb") as f,
-                tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, leave=False) as bar,
-            ):
+            try:
+                f = open(part, "wb")  # noqa: SIM115 - closed by the with below
+            except OSError as exc:
+                raise _LocalWriteError(exc) from None
+            with f, tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, leave=False) as bar:
                 while chunk := resp.read(1 << 16):
-                    f.write(chunk)
+                    _write(f, chunk)
                     h.update(chunk)
                     got += len(chunk)
                     bar.update(len(chunk))
+                try:
+                    f.flush()
+                except OSError as exc:
+                    raise _LocalWriteError(exc) from None
+    except _LocalWriteError as exc:
+        part.unlink(missing_ok=True)
+        err = exc.args[0]
+        raise DataError(
+            f"cannot write {part} ({err.strerror or err}): free disk space or pass another --root, then run "
+            "the same command again"
+        ) from None
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
         part.unlink(missing_ok=True)
         raise DataError(
@@ -184,14 +257,23 @@ def fetch(url: str, dest: Path, size: int | None = None, sha256: str | None = No
     digest = h.hexdigest()
     problem = None
     if length is not None and got != length:
-        problem = f"truncated download: got {got} of {length} bytes"
+        problem = f"truncated download: got {got} of {length} bytes; nothing was kept, re-run to retry"
     elif size is not None and got != size:
-        problem = f"size mismatch: got {got} bytes, expected {size}"
+        problem = f"size mismatch: got {got} bytes, expected {size}; nothing was kept, re-run to retry"
     elif sha256 is not None and digest != sha256.lower():
-        problem = f"SHA-256 mismatch: got {digest}, expected {sha256}"
+        problem = f"SHA-256 mismatch: got {digest}, expected {sha256} ({sha256_source}); nothing was kept: "
+        if sha256_source == "--sha256":
+            problem += "check the --sha256 value, or the server sends another file than the one it names"
+        elif sha256_source == "the registry":
+            problem += "the server's file is not the published one; try another --base-url"
+        else:  # the record of the first download (trust on first use)
+            problem += (
+                f"the server's file changed since the first download; if that is expected, pass --sha256 "
+                f"{digest} (or delete {sha256_source}), else try another --base-url"
+            )
     if problem:
         part.unlink(missing_ok=True)
-        raise DataError(f"{url}: {problem}; nothing was kept, re-run to retry")
+        raise DataError(f"{url}: {problem}")
     os.replace(part, dest)
     return digest
 
@@ -486,6 +568,8 @@ def download(
     if spec is None:
         known = ", ".join(sorted(REGISTRY) + sorted(MANUAL))
         raise ConfigError(f"unknown dataset {name!r}; choose one of {known}")
+    if sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
+        raise ConfigError(f"--sha256 {sha256!r} is not a SHA-256 (64 hex digits): pass the whole hash")
     root = check_root(root)
     target = root / name
     if (target / COMPLETE).is_file() and not force:
@@ -499,12 +583,14 @@ def download(
     except OSError as exc:
         raise DataError(f"cannot create {downloads} ({exc}): pass a writable --root") from None
     record = downloads / f"{spec.filename}.sha256.json"
-    expected = sha256 or spec.sha256
+    expected, source = (sha256, "--sha256") if sha256 else (spec.sha256, "the registry")
     if expected is None and record.is_file():
-        expected = json.loads(record.read_text())["sha256"]
+        expected, source = json.loads(record.read_text())["sha256"], str(record)
     arch = downloads / spec.filename
-    digest = fetch(url, arch, spec.size, expected)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=root))
+    digest = fetch(url, arch, spec.size, expected, source)
+    remove_stale(root, name)  # an earlier, killed extraction of this dataset
+    remove_stale(downloads, f"{spec.filename}.sha256")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.{temp_token()}.", dir=root))
     try:
         safe_extract(arch, tmp)
         entries = [p for p in tmp.iterdir() if not p.name.startswith(".")]
@@ -519,12 +605,12 @@ def download(
         info = {"url": url, "sha256": digest, "bytes": arch.stat().st_size, "layout": spec.layout}
         done.write_text(json.dumps(info, indent=2))
         if target.exists():  # --force: swap the old folder out first
-            old = root / f".{name}.old-{os.getpid()}"
+            old = root / f".{name}.old-{temp_token()}"
             os.replace(target, old)
             shutil.rmtree(old, ignore_errors=True)
         os.replace(src, target)
         if not record.is_file():
-            fd, t = tempfile.mkstemp(dir=downloads)
+            fd, t = tempfile.mkstemp(prefix=f".{spec.filename}.sha256.{temp_token()}.", dir=downloads)
             with os.fdopen(fd, "w") as f:
                 json.dump({"sha256": digest, "bytes": info["bytes"], "url": url}, f)
             os.replace(t, record)

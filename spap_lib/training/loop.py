@@ -4,8 +4,9 @@ What differs between SNDCGAN and CycleGAN -- networks, optimisers, one training 
 :class:`Task` (``gan.py``, ``cyclegan.py``); what a run folder holds and how a run resumes lives in
 ``rundir.py``; device, determinism and wrapping in ``runtime.py``.
 
-Order of the set-up matters for exact resume and is the same for both recipes: the dataset is built, the run
-folder opened (its checkpoint read), every global RNG seeded, the networks built and initialised, the
+Order of the set-up matters for exact resume and is the same for both recipes: the dataset is built (before
+the run folder is touched, so a wrong data root writes nothing), the run folder opened (its checkpoint read),
+every global RNG seeded, the networks built and initialised, the
 optimisers made; then a checkpoint's states are loaded and the global RNG restored, and only then are the
 fixed sample inputs drawn and the batch order started at the resumed step.
 """
@@ -101,6 +102,8 @@ def train_run(
     """
     config = validate(config)
     rank = int(os.environ.get("RANK", "0"))
+    if dataset is None:  # before the run folder is touched: a wrong data root writes nothing
+        dataset = build_dataset(config)
     with runtime.threads(config.threads), RunLock(Path(run_dir), write=rank == 0):
         return _train_run(task_cls, config, Path(run_dir), dataset, until_step)
 
@@ -109,15 +112,13 @@ def _train_run(
     task_cls: type[Task],
     config: Config,
     run_dir: Path,
-    dataset: Dataset | None,
+    dataset: Dataset,
     until_step: int | None,
 ) -> Path:
     # --- set up: device, process group, data, run folder ---
     device = runtime.pick_device(config.device)
     rank, world, device = runtime.init_distributed(device)
     session: Session = open_session(config, run_dir, device, rank, world)
-    if dataset is None:
-        dataset = build_dataset(config)
     task = task_cls(config, device, rank, world, len(dataset))
     total = task.total_steps
     if session.finished(total):

@@ -128,7 +128,8 @@ class RunDir:
                     file=sys.stderr,
                 )
         kept = [ln for ln, rec in records if rec.get("step", 0) <= step]
-        atomic_write_text(self.log_path, "".join(ln + "\n" for ln in kept))
+        with writing(self.log_path, "the training log"):
+            atomic_write_text(self.log_path, "".join(ln + "\n" for ln in kept))
 
     def save_grid(self, images: torch.Tensor, name: str, nrow: int) -> None:
         """Save images in [-1, 1] as a PNG grid under samples/."""

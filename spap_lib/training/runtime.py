@@ -226,7 +226,7 @@ def all_mean(value: torch.Tensor, world: int) -> float:
 @contextlib.contextmanager
 def progress(total: int, initial: int, config: Config, rank: int, desc: str) -> Iterator[Any]:
     """A tqdm bar (rank 0 only), off with ``progress=False`` or the TQDM_DISABLE environment variable."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # not tqdm.auto: in a notebook kernel without ipywidgets it warns on import
 
     disable = (
         not config.progress

@@ -12,7 +12,8 @@ paper's 27k/3k is 9:1; at least 8 so small runs can still evaluate). Image ``j``
 ``numpy.random.default_rng([seed, split, j])``, so it is the same whatever ``n`` is and whichever worker
 draws it, and PNGs are written with fixed settings: same arguments -> identical bytes. The folder is built
 in a temporary sibling and moved into place with ``os.replace`` after ``manifest.json`` is written, so a
-folder with a manifest is always complete; a second call with the same arguments returns it untouched.
+folder with a manifest is always complete; a second call with the same arguments returns it untouched. The
+temporary sibling a killed synthesis left (``.<folder>.<pid>-<host>.*``) is removed by the next one.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from spap_lib.data.download import remove_stale, temp_token
 from spap_lib.data.synth import facades, faces, maps, streets
 from spap_lib.data.synth.draw import save_png
 from spap_lib.errors import ConfigError, DataError
@@ -116,7 +118,8 @@ def synthesize(
         if json.loads(mpath.read_text()) == manifest:
             return final
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    remove_stale(final.parent, final.name)  # what a killed earlier synthesis of this folder left
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.{temp_token()}.", dir=final.parent))
     try:
         if name == "faces":
             (tmp / "images").mkdir()
@@ -162,7 +165,7 @@ def _render_all(name, size, seed, items, folder: Path, workers: int | None) -> N
 def _move_into_place(tmp: Path, final: Path) -> None:
     old = None
     if final.exists():  # an older generator version: swap it out, then delete it
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        old = final.with_name(f".{final.name}.old-{temp_token()}")
         os.replace(final, old)
     try:
         os.replace(tmp, final)
