@@ -10,10 +10,18 @@ per-round ratios, which cancels most of the load other processes put on the mach
 Peak memory: ``torch.cuda.max_memory_allocated`` on a GPU; on the CPU the peak resident set size
 (``resource.getrusage``) of a fresh subprocess that runs the same steps for one variant.
 
+``--efficiency``: the FLOPs of one training step (``torch.utils.flop_counter.FlopCounterMode`` around one
+resumed step of the real trainer: forward, backward and optimiser, convolutions and matrix products), the
+achieved GFLOP/s (FLOPs / median step time) and its ratio to a conv peak measured in the same run (a large
+3x3 convolution, forward and backward, 16x128x64x64 -> 128 channels). The study's presets use the cpu presets'
+networks (``spap_lib.study.plan``), so ``--preset cpu`` covers both.
+
     python benchmarks/bench_train.py --kind gan --preset cpu
     python benchmarks/bench_train.py --kind cyclegan --preset cpu
     python benchmarks/bench_train.py --kind cyclegan --preset paper --variants vanilla spap_c2f \
         --rounds 2 --steps 2 --set device=cpu precision=fp32      # 256 px on the CPU: a few steps only
+    python benchmarks/bench_train.py --kind gan --preset cpu --variants vanilla spap_c2f --efficiency \
+        --set freeze_steps=0                                         # pyramid trainable from step 0
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import torch
@@ -111,6 +120,33 @@ def peak_memory(kind: str, preset: str, variant: str, steps: int, overrides: lis
     return int(out.stdout.strip().splitlines()[-1]) / 1024  # ru_maxrss is KiB on Linux
 
 
+def conv_peak(repeats: int = 3) -> float:
+    """GFLOP/s of a large 3x3 convolution, forward and backward (input and weight gradients)."""
+    x = torch.randn(16, 128, 64, 64, requires_grad=True)
+    w = torch.randn(128, 128, 3, 3, requires_grad=True)
+    flops = 3 * 2 * 16 * 128 * 128 * 9 * 64 * 64  # forward, grad-input, grad-weight
+    times = []
+    for _ in range(repeats + 1):
+        t0 = time.perf_counter()
+        y = torch.nn.functional.conv2d(x, w, padding=1)
+        y.backward(torch.ones_like(y))
+        times.append(time.perf_counter() - t0)
+        x.grad = w.grad = None
+    return flops / statistics.median(times[1:]) / 1e9
+
+
+def step_flops(kind: str, preset: str, variant: str, overrides: list[str]) -> float:
+    """FLOPs of one training step through the real trainer (the second step, resumed from the first)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = _config(kind, preset, variant, overrides)
+    with tempfile.TemporaryDirectory() as tmp:
+        _run(config, Path(tmp), until=1)
+        with FlopCounterMode(display=False) as counter:
+            _run(config, Path(tmp), until=2)
+    return float(counter.get_total_flops())
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--kind", choices=("gan", "cyclegan"), default="cyclegan")
@@ -121,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--set", nargs="*", default=[], dest="overrides", metavar="KEY=VALUE")
     p.add_argument("--no-memory", action="store_true")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument(
+        "--efficiency", action="store_true", help="FLOPs per step, GFLOP/s and ratio to a conv peak"
+    )
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     if "vanilla" not in args.variants:
@@ -128,7 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     times, per_round = measure(args.kind, args.preset, args.variants, args.rounds, args.steps, args.overrides)
     print(f"# {args.kind} preset={args.preset} overrides={args.overrides} torch={torch.__version__}")
     print(f"# threads={torch.get_num_threads()} rounds={args.rounds} steps/round={args.steps}")
-    print(f"{'variant':<10} {'median s/step':>14} {'ratio vs vanilla':>17} {'peak MiB':>9}")
+    peak = conv_peak() if args.efficiency else None
+    if peak is not None:
+        print(f"# conv peak (3x3, 128 ch, 64x64, batch 16, fwd+bwd): {peak:.1f} GFLOP/s")
+    print(
+        f"{'variant':<10} {'median s/step':>14} {'ratio vs vanilla':>17} {'peak MiB':>9}"
+        + (f" {'GFLOP/step':>11} {'GFLOP/s':>8} {'of peak':>8}" if peak else "")
+    )
     rows = []
     for v in args.variants:
         ratios = [a / b for a, b in zip(per_round[v], per_round["vanilla"])]
@@ -141,9 +186,15 @@ def main(argv: list[str] | None = None) -> int:
             "ratio_vs_vanilla": statistics.median(ratios),
             "peak_mib": mem,
         }
+        line = f"{v:<10} {row['median_step_s']:>14.4f} {row['ratio_vs_vanilla']:>17.3f} "
+        line += f"{'-' if mem is None else f'{mem:.0f}':>9}"
+        if peak is not None:
+            flops = step_flops(args.kind, args.preset, v, args.overrides)
+            rate = flops / row["median_step_s"] / 1e9
+            row.update(flops_per_step=flops, gflops=rate, fraction_of_peak=rate / peak, conv_peak_gflops=peak)
+            line += f" {flops / 1e9:>11.2f} {rate:>8.1f} {rate / peak:>8.1%}"
         rows.append(row)
-        mem_s = "-" if mem is None else f"{mem:.0f}"
-        print(f"{v:<10} {row['median_step_s']:>14.4f} {row['ratio_vs_vanilla']:>17.3f} {mem_s:>9}")
+        print(line)
     print(json.dumps({"kind": args.kind, "preset": args.preset, "rows": rows}))
     return 0
 

@@ -174,14 +174,19 @@ def glue_expectations(source: Path | None) -> dict:
             for c in cells
             if c.get("cell_type") == "markdown"
         )
-    names, figures = [], 0
-    for match in re.finditer(r"^[`:]{3,}\{glue:figure\}[^\n]*\n((?:[ \t]*:[\w-]+:[^\n]*\n)*)", text, re.M):
+    names, figures, tables = [], 0, []
+    for match in re.finditer(
+        r"^[`:]{3,}\{(glue:figure|glued-table)\}[^\n]*\n((?:[ \t]*:[\w-]+:[^\n]*\n)*)", text, re.M
+    ):
         figures += 1
-        name = re.search(r":name:\s*(\S+)", match.group(1))
+        name = re.search(r":name:\s*(\S+)", match.group(2))
         if name:
             names.append(name.group(1))
+            if match.group(1) == "glued-table":
+                tables.append(name.group(1))
     return {
         "figure_names": names,
+        "table_names": tables,
         "figures": figures,
         "text_roles": len(re.findall(r"\{glue:text\}`", text)),
     }
@@ -353,6 +358,33 @@ if (article) {
     }
     if (!clipped) problems.push('table overflows the text column: ' + t.innerText.slice(0, 60));
   }
+  // a header cell whose longest word is wider than the cell has been broken inside that word
+  const canvas = document.createElement('canvas').getContext('2d');
+  for (const th of article.querySelectorAll('table th')) {
+    const cs = getComputedStyle(th);
+    canvas.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+    const inner = th.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    for (const word of th.innerText.split(/\\s+/).filter(w => w.length > 1)) {
+      if (canvas.measureText(word).width > inner + 1) {
+        problems.push('table header broken inside a word: "' + word + '"');
+        break;
+      }
+    }
+  }
+  // a tool's warning printed into a page (papermill, Python warnings, Sphinx)
+  const warning = /(Unable to parse line|\\b\\w*Warning: |\\bWARNING\\b|^\\s*warnings\\.warn)/m;
+  const w = article.innerText.match(warning);
+  if (w) problems.push('tool warning on page: ' + w[0]);
+  // the values a page was run with are shown once
+  const paramCells = article.querySelectorAll('div.cell.tag_parameters, div.cell.tag_injected-parameters');
+  if (paramCells.length > 1) problems.push(`${paramCells.length} parameter cells shown (one expected)`);
+}
+for (const name of expect.table_names) {
+  const el = document.getElementById(name);
+  const number = el && el.querySelector('.caption-number');
+  if (!number || !/^Table\\s+\\d/.test(number.textContent.trim()))
+    problems.push('glued table #' + name + ' is not numbered as a table: ' +
+                  (number ? number.textContent.trim() : 'no number'));
 }
 return problems;
 """

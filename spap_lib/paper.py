@@ -37,3 +37,11 @@ def paper_value(table: str, method: str, metric: str, direction: str = "", datas
             f"{len(hits)} rows of paper_tables.csv: give direction/dataset to pick exactly one"
         )
     return float(hits[0]["value"])
+
+
+def paper_value_or_nan(table: str, method: str, metric: str, direction: str = "", dataset: str = "") -> float:
+    """:func:`paper_value`, or NaN where the paper reports no such number (e.g. SELF-MOD's median)."""
+    try:
+        return paper_value(table, method, metric, direction, dataset)
+    except ConfigError:
+        return float("nan")

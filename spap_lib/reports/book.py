@@ -35,13 +35,23 @@ __all__ = ["gan_table", "translation_table"]
 
 
 def style_table1(table: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Table 1 formatted for reading: 2 decimals for distances, parameters in millions."""
-    out = table.copy()
-    for col in out.columns:
-        if "params" in col:
-            out[col] = out[col].map(lambda v: "–" if pd.isna(v) else f"{v / 1e6:.3f}M")
-        elif col != "seeds":
-            out[col] = out[col].map(lambda v: "–" if pd.isna(v) else f"{v:.2f}")
+    """Table 1 formatted for reading: short two-level headers (ours / paper, best / median), distances to two
+    decimals, parameters in millions to three; the caption's legend says what each column holds."""
+
+    def num(v: float, fmt: str) -> str:
+        return "–" if pd.isna(v) else f"{v:{fmt}}"
+
+    columns = {
+        ("", "seeds"): table["seeds"].map(str),
+        (f"ours, {metric}", "best"): table[f"{metric} best (ours)"].map(lambda v: num(v, ".2f")),
+        (f"ours, {metric}", "median"): table[f"{metric} median (ours)"].map(lambda v: num(v, ".2f")),
+        ("paper, FID", "best"): table["FID best (paper)"].map(lambda v: num(v, ".2f")),
+        ("paper, FID", "median"): table["FID median (paper)"].map(lambda v: num(v, ".2f")),
+        ("G params (M)", "ours"): table["G params (ours)"].map(lambda v: num(v / 1e6, ".3f")),
+        ("G params (M)", "paper"): table["G params (paper)"].map(lambda v: num(v / 1e6, ".3f")),
+    }
+    out = pd.DataFrame(columns)
+    out.columns = pd.MultiIndex.from_tuples(out.columns)
     return out
 
 
@@ -138,7 +148,7 @@ def _seed0_runs(runs_root: str | Path) -> dict[str, Path]:
     return runs
 
 
-def samples_figure(runs_root: str | Path, n: int = 8, seed: int = 0) -> Figure:
+def samples_figure(runs_root: str | Path, n: int = 6, seed: int = 0) -> Figure:
     """Figure 4: ``n`` samples of every variant, the same latent codes for all."""
     rows = {}
     for variant, run in _seed0_runs(runs_root).items():
@@ -154,6 +164,9 @@ def gan_curves_figure(runs_root: str | Path) -> Figure:
 
 def attention_maps(runs_root: str | Path, variant: str, n: int, seed: int = 0) -> dict:
     """Samples of a SPAP run and the attention maps of their generation: {"images", "maps": {fuse: (N,h,w)}}."""
+    from spap_lib.reports.experiments import notebook_value
+
+    n, seed = notebook_value("n_images", n, int), notebook_value("seed", seed, int)
     runs = find_runs(runs_root, f"sndcgan-{variant}-s{seed}")
     if not runs:
         raise ConfigError(f"no evaluated run sndcgan-{variant}-s{seed} under {runs_root}")
@@ -253,7 +266,7 @@ def translation_plot(
     return fig
 
 
-def dataset_overview(preset: str, data_root: str | Path, n_show: int = 8) -> dict:
+def dataset_overview(preset: str, data_root: str | Path, n_show: int = 6) -> dict:
     """The synthetic datasets of a preset: a table and one gallery figure per dataset."""
     gan = make_config("gan", preset, {"data_root": str(data_root)})
     cyc = make_config("cyclegan", preset, {"data_root": str(data_root)})

@@ -12,6 +12,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="re-run notebooks even when cached")
     p.add_argument("--only", help="run only the jobs whose name contains this text")
     p.add_argument("--list", action="store_true", help="list the jobs of the preset and exit")
+    p.add_argument("--jobs", type=int, default=2, help="notebooks side by side, one thread each (default 2)")
     p.set_defaults(func=_book)
 
 
@@ -23,4 +24,6 @@ def _book(args: argparse.Namespace) -> int:
         for job in book_plan(args.preset):
             print(f"{job.name:<36} {job.notebook:<26} -> {job.output}")
         return 0
-    return run_pipeline(args.preset, build=not args.no_build, force=args.force, only=args.only)
+    return run_pipeline(
+        args.preset, build=not args.no_build, force=args.force, only=args.only, jobs_at_once=args.jobs
+    )

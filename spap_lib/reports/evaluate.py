@@ -115,7 +115,7 @@ def evaluate_gan(
     """
     config = load_config(run_dir)
     if config.kind != "gan":
-        raise ConfigError(f"{run_dir} is a {config.kind} run: use evaluate_cyclegan")
+        raise ConfigError(f"{run_dir} is a {config.kind} run: use evaluate_translation")
     folder = dataset_folder(config, data_root)
     bb = select_backbone(backbone, root=data_root)
     files = FaceDataset(folder, split="train").paths
@@ -173,35 +173,49 @@ def translate(G: torch.nn.Module, images: torch.Tensor, batch_size: int = 16) ->
     return torch.cat([G(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
 
 
-def evaluate_cyclegan(
+TRANSLATION_RECIPES = ("cyclegan", "scan", "pix2pix")
+
+
+def translation_generators(run_dir: str | Path, config) -> dict[str, torch.nn.Module]:
+    """{"G_AB", "G_BA"} of a CycleGAN or SCAN run; a Pix2Pix run translates one way: {"G_AB"} or {"G_BA"}."""
+    gens = load_generators(run_dir)
+    if config.kind == "pix2pix":
+        return {"G_AB" if config.direction == "AtoB" else "G_BA": gens["G"]}
+    return gens
+
+
+def evaluate_translation(
     run_dir: str | Path,
     data_root: str | Path = "data",
     preset: str = "cpu",
     n_pairs: int | None = None,
 ) -> dict:
-    """FCN scores (streets/Cityscapes) or PSNR/SSIM (maps, facades) of both directions; writes metrics.json."""
+    """FCN scores (streets/Cityscapes) or PSNR/SSIM (maps, facades) of every direction a translation run
+    (CycleGAN, SCAN: both; Pix2Pix: its own) serves, on the paired test split; writes metrics.json."""
     config = load_config(run_dir)
-    if config.kind != "cyclegan":
+    if config.kind not in TRANSLATION_RECIPES:
         raise ConfigError(f"{run_dir} is a {config.kind} run: use evaluate_gan")
     spec = dataset_spec(config.dataset, "cyclegan")
     folder = dataset_folder(config, data_root)
-    gens = load_generators(run_dir)
+    gens = translation_generators(run_dir, config)
     A, B = paired_test_set(folder, config.crop_size, n_pairs)
-    fake = {
-        "G_AB": to_uint8(translate(gens["G_AB"], A)),
-        "G_BA": to_uint8(translate(gens["G_BA"], B)),
-    }
+    source = {"G_AB": A, "G_BA": B}
+    fake = {name: to_uint8(translate(G, source[name])) for name, G in gens.items()}
     real_a, real_b = to_uint8(A), to_uint8(B)
     metrics: dict = {
-        "kind": "cyclegan",
+        "kind": config.kind,
         "variant": config.variant,
         "dataset": config.dataset,
         "seed": config.seed,
         "n_pairs": len(A),
-        "params_G": count_parameters(gens["G_AB"]),
+        "params_G": count_parameters(next(iter(gens.values()))),
         "directions": {},
     }
+    if config.kind == "pix2pix":
+        metrics["direction"] = config.direction
     for direction, gen_name in spec.directions.items():
+        if gen_name not in fake:
+            continue
         out = fake[gen_name]
         target = real_b if gen_name == "G_AB" else real_a
         if spec.needs_segmenter:

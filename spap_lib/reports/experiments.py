@@ -12,7 +12,7 @@ import pandas as pd
 
 from spap_lib.errors import ConfigError
 from spap_lib.io import read_json
-from spap_lib.reports.evaluate import evaluate_cyclegan, evaluate_gan, fid_protocol
+from spap_lib.reports.evaluate import TRANSLATION_RECIPES, evaluate_gan, evaluate_translation, fid_protocol
 from spap_lib.training import load_config, make_config, train
 from spap_lib.training.config import check_type, parse_overrides, parse_value
 
@@ -35,6 +35,7 @@ RUN_FILES = frozenset(
         "checkpoints",
         "notebook.ipynb",
         "notebook.failed.ipynb",
+        "notebook.key",
         ".lock",
         "study_state.json",
     }
@@ -115,21 +116,27 @@ def run_cyclegan(
     overrides: dict | list[str] | None = None,
     cache_root: str = "../data",
     fresh: bool = False,
+    recipe: str = "cyclegan",
+    direction: str = "AtoB",
 ) -> dict:
-    """Train (or resume, or reuse) one CycleGAN run of Tables 2-3 and evaluate it; return its records."""
+    """Train (or resume, or reuse) one translation run of Tables 2-3 and evaluate it; return its records.
+
+    ``recipe``: "cyclegan" (the paper's variants), "scan" (SCAN, stacked CycleGANs) or "pix2pix" (Pix2Pix,
+    paired, one ``direction`` per run: AtoB or BtoA).
+    """
     seed, fresh = notebook_value("seed", seed, int), notebook_value("fresh", fresh, bool)
+    if recipe not in TRANSLATION_RECIPES:
+        raise ConfigError(
+            f"unknown translation recipe {recipe!r}: choose one of {', '.join(TRANSLATION_RECIPES)}"
+        )
     if fresh:
         remove_run(run_dir)
-    fields = {
-        "variant": variant,
-        "dataset": dataset,
-        "seed": seed,
-        "data_root": data_root,
-        "progress": False,
-    }
-    config = make_config("cyclegan", preset, _overrides(fields, overrides))
+    fields = {"variant": variant, "dataset": dataset, "seed": seed, "data_root": data_root, "progress": False}
+    if recipe == "pix2pix":
+        fields["direction"] = direction
+    config = make_config(recipe, preset, _overrides(fields, overrides))
     train(config, run_dir)
-    metrics = evaluate_cyclegan(run_dir, data_root=cache_root, preset=preset)
+    metrics = evaluate_translation(run_dir, data_root=cache_root, preset=preset)
     return {
         "config": config,
         "summary": read_json(Path(run_dir) / "summary.json"),

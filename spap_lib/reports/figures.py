@@ -76,8 +76,9 @@ def draw_spap_diagram(block: SPAP) -> Figure:
     return fig
 
 
-def image_grid(rows: dict[str, np.ndarray], ncols: int = 8, size: float = 1.1) -> Figure:
-    """One row of images per label: ``{label: (N, H, W, 3) uint8}``."""
+def image_grid(rows: dict[str, np.ndarray], ncols: int = 6, size: float = 1.9) -> Figure:
+    """One row of images per label: ``{label: (N, H, W, 3) uint8}``; tiles of ``size`` inches, pixels kept
+    sharp (nearest), so a 32-pixel sample shows at about four times its size on a page."""
     fig = _figure(size * ncols + 1.6, size * len(rows) + 0.2)
     for r, (label, images) in enumerate(rows.items()):
         for c in range(ncols):
@@ -86,7 +87,7 @@ def image_grid(rows: dict[str, np.ndarray], ncols: int = 8, size: float = 1.1) -
             if c < len(images):
                 ax.imshow(images[c], interpolation="nearest")
             if c == 0:
-                ax.text(-0.08, 0.5, label, transform=ax.transAxes, ha="right", va="center", fontsize=9)
+                ax.text(-0.08, 0.5, label, transform=ax.transAxes, ha="right", va="center", fontsize=11)
     fig.subplots_adjust(
         left=1.5 / (size * ncols + 1.6), right=0.99, top=0.99, bottom=0.01, wspace=0.05, hspace=0.05
     )
@@ -100,25 +101,25 @@ def attention_figure(images: np.ndarray, maps: dict[str, np.ndarray], title: str
     with a shared [0, 1] colour scale and one colour bar.
     """
     n, labels = len(images), list(maps)
-    fig = _figure(1.5 * (len(labels) + 1) + 0.8, 1.5 * n + 0.6)
+    fig = _figure(2.3 * (len(labels) + 1) + 0.8, 2.3 * n + 0.6)
     axes = fig.subplots(n, len(labels) + 1, squeeze=False)
     mappable = None
     for i in range(n):
-        axes[i, 0].imshow(images[i])
+        axes[i, 0].imshow(images[i], interpolation="nearest")
         for j, label in enumerate(labels, 1):
             amap = maps[label][i]
             scale = images.shape[1] // amap.shape[0]
             up = np.kron(amap, np.ones((scale, scale)))
-            axes[i, j].imshow(images[i], alpha=0.35)
-            mappable = axes[i, j].imshow(up, cmap="jet", vmin=0, vmax=1, alpha=0.65)
+            axes[i, j].imshow(images[i], alpha=0.35, interpolation="nearest")
+            mappable = axes[i, j].imshow(up, cmap="jet", vmin=0, vmax=1, alpha=0.65, interpolation="nearest")
         for ax in axes[i]:
             ax.set_xticks([])
             ax.set_yticks([])
-    axes[0, 0].set_title("sample", fontsize=9)
+    axes[0, 0].set_title("sample", fontsize=11)
     for j, label in enumerate(labels, 1):
-        axes[0, j].set_title(label, fontsize=8)
+        axes[0, j].set_title(label, fontsize=10)
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title, fontsize=12)
     fig.subplots_adjust(left=0.02, right=0.86, top=0.88 if title else 0.93, bottom=0.02, wspace=0.05)
     cax = fig.add_axes([0.89, 0.1, 0.025, 0.75])
     fig.colorbar(mappable, cax=cax, label="attention $\\alpha$")

@@ -14,6 +14,7 @@ cannot silently miss a notebook.
 from __future__ import annotations
 
 import ast
+import logging
 from pathlib import Path
 
 import nbformat
@@ -22,6 +23,33 @@ import papermill
 from spap_lib.errors import DataError
 
 _NO_TYPE = ("", "None")
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _inspect(path: Path) -> dict:
+    """papermill's view of the parameters cell; a parameter line it cannot parse is an error naming it
+    (papermill only logs a warning, which would end up on the page)."""
+    log = logging.getLogger("papermill")
+    handler = _Collect()
+    log.addHandler(handler)
+    try:
+        info = papermill.inspect_notebook(str(path))
+    finally:
+        log.removeHandler(handler)
+    if handler.messages:
+        raise DataError(
+            f"{path}: papermill cannot parse its parameters cell ({handler.messages[0]}): keep each "
+            "parameter on one line and its comment free of '=' and quotes"
+        )
+    return info
 
 
 def _literal_type(default: str) -> str:
@@ -63,7 +91,7 @@ def notebook_parameter_table(
             continue
         if not nb.metadata.get("kernelspec", {}).get("name"):
             raise DataError(f"{path}: no kernelspec in its metadata; open and save it with a kernel")
-        for name, info in papermill.inspect_notebook(str(path)).items():
+        for name, info in _inspect(path).items():
             default = str(info.get("default", ""))
             kind = str(info.get("inferred_type_name", ""))
             rows.append(

@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -119,62 +120,158 @@ def execute(job: Job, output: Path) -> None:
         if tmp.exists():  # keep the failed notebook next to where it would be, for reading
             os.replace(tmp, output.with_name(f"{output.stem}.failed.ipynb"))
         raise
+    show_parameters_once(tmp)
     os.replace(tmp, output)
 
 
-def run_pipeline(preset: str, build: bool = True, force: bool = False, only: str | None = None) -> int:
-    """Run every job of ``preset``; return 0 if all succeeded (the book built), else 1."""
-    jobs = book_plan(preset)
-    if only:
-        jobs = [j for j in jobs if only in j.name]
-        if not jobs:
-            raise ConfigError(f"no job matches {only!r}: see `python -m spap_lib book --list`")
+def show_parameters_once(path: Path) -> None:
+    """A page shows the values it was run with once: papermill's injected cell stays (headed as such), the
+    notebook's cell of defaults is removed from the page (``remove-cell``; it stays in the notebook)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    tags = [c.metadata.get("tags", []) for c in nb.cells]
+    injected = [c for c, t in zip(nb.cells, tags) if "injected-parameters" in t]
+    if not injected:
+        return
+    for cell, t in zip(nb.cells, tags):
+        if "parameters" in t and "remove-cell" not in t:
+            cell.metadata["tags"] = [*t, "remove-cell"]
+    if not injected[0].source.startswith("# Parameters this page was run with"):
+        injected[0].source = "# Parameters this page was run with\n" + injected[0].source.removeprefix(
+            "# Parameters\n"
+        )
+    nbformat.write(nb, path)
+
+
+def run_pipeline(
+    preset: str, build: bool = True, force: bool = False, only: str | None = None, jobs_at_once: int = 2
+) -> int:
+    """Run every job of ``preset``, ``jobs_at_once`` notebooks side by side as their inputs become ready;
+    return 0 if all succeeded (the book built), else 1.
+
+    Side by side, each notebook's kernel gets one thread (``OMP_NUM_THREADS=1``): two one-thread jobs train
+    the small presets' networks 1.7x faster than one two-thread job (``benchmarks/bench_train.py``), and the
+    ~5-10 s each kernel spends starting and importing overlaps with the other job's work.
+    """
+    plan = book_plan(preset)
+    jobs = [j for j in plan if only in j.name] if only else plan
+    if not jobs:
+        raise ConfigError(f"no job matches {only!r}: see `python -m spap_lib book --list`")
+    if jobs_at_once < 1:
+        raise ConfigError(f"jobs_at_once must be >= 1, got {jobs_at_once}")
+    if jobs_at_once > 1:
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(var, "1")
+    names = {j.name for j in jobs}
     lib_hash = source_hash()
     keys: dict[str, str] = {}
-    outcomes: list[Outcome] = []
+    outcomes: dict[str, Outcome] = {}
     progress = Progress(len(jobs))
-    failed_names: set[str] = set()
-    print(f"spap book: preset {preset!r}, {len(jobs)} notebooks, outputs under {ROOT / 'outputs' / preset}")
-    for index, job in enumerate(jobs, 1):
-        output = ROOT / job.output
+    print(
+        f"spap book: preset {preset!r}, {len(jobs)} notebooks ({jobs_at_once} at a time), outputs under "
+        f"{ROOT / 'outputs' / preset}"
+    )
+    pending, running = list(jobs), {}
+
+    def finish(outcome: Outcome) -> None:
+        outcomes[outcome.job.name] = outcome
+        print(progress.line(len(outcomes), outcome.job, outcome.status), flush=True)
+        if outcome.status == "failed":
+            print(f"    FAILED: {outcome.error}")
+
+    def _start_or_finish(job: Job) -> bool:
+        """Finish ``job`` from cache or as skipped, or start it if a slot is free; whether it finished."""
+
+        upstream = [d for d in job.depends_on if d in names]
+        if any(outcomes[d].status in ("failed", "skipped") for d in upstream):
+            pending.remove(job)
+            finish(Outcome(job, "skipped", error="an upstream job failed"))
+            return True
         key = job_key(job, lib_hash, keys) if set(job.depends_on) <= set(keys) else ""
-        stamp = output.with_suffix(".key")
-        if failed_names & set(job.depends_on):
-            outcomes.append(Outcome(job, "skipped", error="an upstream job failed"))
-            print(progress.line(index, job, "skipped"), flush=True)
-            continue
+        output, stamp = ROOT / job.output, (ROOT / job.output).with_suffix(".key")
         if not force and output.exists() and stamp.exists() and stamp.read_text() == key:
+            pending.remove(job)
             keys[job.name] = key
-            outcomes.append(Outcome(job, "cached"))
-            print(progress.line(index, job, "cached"), flush=True)
-            continue
-        print(progress.line(index, job, "running"), flush=True)
-        t0 = time.monotonic()
+            finish(Outcome(job, "cached"))
+            return True
+        if len(running) >= jobs_at_once:
+            return False
+        pending.remove(job)
         if stamp.exists() and accepts_fresh(job):
-            # A finished run whose inputs changed is stale: train it again from scratch. A run without a
-            # stamp was interrupted and resumes from its last checkpoint.
+            # A finished run whose inputs changed is stale: train it again from scratch. A run
+            # without a stamp was interrupted and resumes from its last checkpoint.
             job = replace(job, parameters={**job.parameters, "fresh": True})
-        try:
-            execute(job, output)
-        except Exception as exc:  # papermill raises PapermillExecutionError with the cell's traceback
-            failed_names.add(job.name)
-            msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            failed_nb = output.with_name(output.stem + ".failed.ipynb")
-            outcomes.append(Outcome(job, "failed", time.monotonic() - t0, f"{msg} -- see {failed_nb}"))
-            print(f"    FAILED: {msg}\n    see {failed_nb}")
-            continue
-        seconds = time.monotonic() - t0
-        progress.executed_seconds.append(seconds)
-        stamp.write_text(key)
-        keys[job.name] = key
-        outcomes.append(Outcome(job, "ran", seconds))
-    print(summary(outcomes, time.monotonic() - progress.start))
-    if failed_names:
+        print(f"    started {job.name}", flush=True)
+        running[pool.submit(_timed_execute, job, output)] = (job, key, stamp)
+        return False
+
+    with ThreadPoolExecutor(max_workers=jobs_at_once) as pool:
+        while pending or running:
+            progressed = True
+            while progressed:  # cached and skipped jobs finish at once and may make others ready
+                progressed = False
+                for job in [j for j in pending if all(d in outcomes or d not in names for d in j.depends_on)]:
+                    progressed |= _start_or_finish(job)
+            if not running:
+                if pending:  # nothing can start: a dependency is missing from the plan
+                    for job in pending:
+                        finish(Outcome(job, "skipped", error="its inputs are not in the plan"))
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                job, key, stamp = running.pop(future)
+                seconds, error = future.result()
+                if error is not None:
+                    failed_nb = (ROOT / job.output).with_name(Path(job.output).stem + ".failed.ipynb")
+                    finish(Outcome(job, "failed", seconds, f"{error} -- see {failed_nb}"))
+                    continue
+                progress.executed_seconds.append(seconds)
+                stamp.write_text(key)
+                keys[job.name] = key
+                finish(Outcome(job, "ran", seconds))
+    ordered = [outcomes[j.name] for j in jobs]
+    print(summary(ordered, time.monotonic() - progress.start))
+    print(critical_path(ordered))
+    if any(o.status in ("failed", "skipped") for o in ordered):
         return 1
     publish_runs(jobs)
     if build:
         return build_book()
     return 0
+
+
+def _timed_execute(job: Job, output: Path) -> tuple[float, str | None]:
+    """(seconds, None) or (seconds, the error's last line); papermill raises with the cell's traceback."""
+    t0 = time.monotonic()
+    try:
+        execute(job, output)
+    except Exception as exc:
+        msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        return time.monotonic() - t0, msg
+    return time.monotonic() - t0, None
+
+
+def critical_path(outcomes: list[Outcome]) -> str:
+    """The chain of dependent jobs that bounds the wall time (the longest by seconds), and each job's share
+    of all notebook time."""
+    by_name = {o.job.name: o for o in outcomes}
+    finish: dict[str, tuple[float, list[str]]] = {}
+    for o in outcomes:  # the plan lists every job after its dependencies
+        before = max(
+            (finish[d] for d in o.job.depends_on if d in finish), default=(0.0, []), key=lambda t: t[0]
+        )
+        finish[o.job.name] = (before[0] + o.seconds, [*before[1], o.job.name])
+    length, chain = max(finish.values(), default=(0.0, []), key=lambda t: t[0])
+    total = sum(o.seconds for o in outcomes) or 1.0
+    lines = [
+        f"  critical path ({length:.0f}s): " + " -> ".join(f"{n} {by_name[n].seconds:.0f}s" for n in chain)
+    ]
+    shares = sorted(outcomes, key=lambda o: -o.seconds)[:8]
+    lines.append(
+        "  share of notebook time: " + ", ".join(f"{o.job.name} {o.seconds / total:.0%}" for o in shares)
+    )
+    return "\n".join(lines)
 
 
 def publish_runs(jobs: list[Job], folder: Path = ROOT / "book" / "generated" / "runs") -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from spap_lib.data.registry import dataset_spec, datasets_of
 from spap_lib.errors import ConfigError
-from spap_lib.models import VARIANTS
+from spap_lib.models import VARIANTS, variants_for
 
 # seeds per SNDCGAN variant (Table 1 reports best and median over runs) and translation datasets.
 PLANS: dict[str, dict] = {
@@ -64,7 +64,7 @@ def book_plan(preset: str) -> list[Job]:
     page("architecture", "architecture.ipynb")
     page("notebook_index", "notebook_index.ipynb")
     gan_runs = []
-    for variant in VARIANTS:
+    for variant in variants_for("gan"):  # the paper's variants and the SELF-MOD baseline of Table 1
         for seed in plan["gan_seeds"]:
             name = f"sndcgan-{variant}-s{seed}"
             run(name, "train_sndcgan.ipynb", variant=variant, seed=seed, **data_root("faces"))
@@ -90,6 +90,35 @@ def book_plan(preset: str) -> list[Job]:
                 **data_root(dataset),
             )
             translation_runs.setdefault(dataset, []).append(name)
+        # the baselines of Tables 2-3: SCAN everywhere the paper reports it, Pix2Pix (paired, one run per
+        # direction) for Table 2
+        seg = (f"segmenter-{dataset}",) if dataset_spec(dataset).needs_segmenter else ()
+        run(
+            f"scan-{dataset}",
+            "train_cyclegan.ipynb",
+            seg,
+            recipe="scan",
+            variant="vanilla",
+            dataset=dataset,
+            seed=0,
+            **data_root(dataset),
+        )
+        translation_runs[dataset].append(f"scan-{dataset}")
+        if dataset_spec(dataset).table == "table2":
+            for direction in ("AtoB", "BtoA"):
+                name = f"pix2pix-{dataset}-{direction}"
+                run(
+                    name,
+                    "train_cyclegan.ipynb",
+                    seg,
+                    recipe="pix2pix",
+                    variant="vanilla",
+                    direction=direction,
+                    dataset=dataset,
+                    seed=0,
+                    **data_root(dataset),
+                )
+                translation_runs[dataset].append(name)
     # the replication study is archived, not run by the book: the page renders results/study in seconds
     short = f"{run_dir(preset, 'sndcgan-spap_c2f-s0')}"
     page(

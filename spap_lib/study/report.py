@@ -286,6 +286,13 @@ def runs_by_part(root: str | Path = P.ARCHIVE_ROOT) -> dict[str, list[dict]]:
 # --- the chapter -------------------------------------------------------------------------------------------
 
 
+def number_text(value: Any, fmt: str) -> str:
+    """``value`` formatted for the chapter's text, or "n/a" while it cannot be computed yet."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "n/a"
+    return f"{value:{fmt}}"
+
+
 def _pct(v: float | None) -> str:
     return "–" if v is None or pd.isna(v) else f"{v * 100:+.1f}%"
 
@@ -297,17 +304,17 @@ def display_comparisons(table: pd.DataFrame, fmt: str) -> pd.DataFrame:
             "metric": table["metric"],
             "variant": table["variant"],
             "seeds": table["seeds"],
-            "mean [95% CI]": [
+            "mean (95% CI)": [
                 "–" if pd.isna(r.get("mean")) else f"{r['mean']:{fmt}} [{r['low']:{fmt}}, {r['high']:{fmt}}]"
                 for _, r in table.iterrows()
             ],
-            "paired change vs vanilla [95% CI]": [
+            "Δ vs vanilla (95% CI)": [
                 "–"
                 if pd.isna(r.get("rel"))
                 else f"{_pct(r['rel'])} [{_pct(r['rel_low'])}, {_pct(r['rel_high'])}]"
                 for _, r in table.iterrows()
             ],
-            "paper's change": [_pct(v) for v in table["paper effect"]],
+            "paper Δ": [_pct(v) for v in table["paper effect"]],
             "verdict": table.get("verdict", pd.Series(["–"] * len(table))).fillna("–"),
         }
     )
@@ -363,3 +370,39 @@ def fid_vs_n_table(root: str | Path) -> pd.DataFrame | None:
     ref = df[(df.images == "generated") & (df.n == largest)].FID.iloc[0]
     df["FID / FID at largest n"] = df.FID / ref
     return df.rename(columns={"images": "images scored", "n": "n images"})
+
+
+CLAIMS = (  # (part, variant, metric, the claim in a few words: table, variant, metric)
+    ("synthesis", "spap_c2f", "FID", "T1 SPAP c2f, FID"),
+    ("synthesis", "spap_f2c", "FID", "T1 SPAP f2c, FID"),
+    ("synthesis", "aspp", "FID", "T1 ASPP, FID"),
+    ("translation", "spap_c2f", "L→F PSNR", "T3 SPAP c2f, L→F PSNR"),
+    ("translation", "spap_c2f", "F→L PSNR", "T3 SPAP c2f, F→L PSNR"),
+)
+
+
+def claims_table(runs: dict[str, list[dict]]) -> pd.DataFrame:
+    """The paper's claims and ours side by side: its relative change, ours with its 95% CI, the verdict."""
+    tables = {part: comparisons(runs[part], part) if runs.get(part) else None for part in P.PARTS}
+    rows = []
+    for part, variant, metric, claim in CLAIMS:
+        t = tables[part]
+        r = None if t is None else t[(t.metric == metric) & (t.variant == variant)]
+        ok = r is not None and not r.empty and "rel" in r and not pd.isna(r.iloc[0].get("rel"))
+        row = r.iloc[0] if ok else None
+        rows.append(
+            {
+                "claim": claim,
+                "paper Δ": _pct(paper_effect(part, variant, _metric(part, metric))),
+                "our Δ (95% CI)": (
+                    f"{_pct(row['rel'])} [{_pct(row['rel_low'])}, {_pct(row['rel_high'])}]" if ok else "–"
+                ),
+                "seeds": int(row["seeds"]) if ok else 0,
+                "verdict": row.get("verdict", "–") if ok else "not yet measured",
+            }
+        )
+    return pd.DataFrame(rows).set_index("claim")
+
+
+def _metric(part: str, name: str) -> Metric:
+    return next(m for m in METRICS[part] if m.name == name)

@@ -43,11 +43,12 @@ def test_glue_expectations_in_markdown_and_notebooks(tmp_path):
     text = (
         "FD {glue:text}`t1.ipynb::fd:.2f`, {glue:text}`n:d`.\n\n"
         "```{glue:figure} fig_a\n:name: fig-a\n:figwidth: 80%\n\nCaption\n```\n\n"
-        ":::{glue:figure} fig_b\nNo name\n:::\n"
+        ":::{glue:figure} fig_b\nNo name\n:::\n\n"
+        "```{glued-table} tab_c\n:name: tbl-c\n\nA table\n```\n"
     )
     md = tmp_path / "p.md"
     md.write_text(text)
-    expected = {"figure_names": ["fig-a"], "figures": 2, "text_roles": 2}
+    expected = {"figure_names": ["fig-a", "tbl-c"], "table_names": ["tbl-c"], "figures": 3, "text_roles": 2}
     assert bookcheck.glue_expectations(md) == expected
     nb = tmp_path / "p.ipynb"
     cell = {"cell_type": "markdown", "metadata": {}, "source": text.splitlines(keepends=True)}
@@ -95,6 +96,7 @@ def test_page_problems_catches_a_broken_page(tmp_path):
     (tmp_path / "book").mkdir()
     (tmp_path / "book" / "bad.md").write_text(
         "{glue:text}`v:.2f` {glue:text}`w:.2f`\n\n```{glue:figure} k\n:name: fig-glued\n\nc\n```\n"
+        "```{glued-table} t\n:name: tbl-glued\n\nc\n```\n"
     )
     (html / "book" / "bad.html").write_text(
         "<html><body><article class='bd-article'>"
@@ -103,6 +105,11 @@ def test_page_problems_catches_a_broken_page(tmp_path):
         "<span class='pasted-text'>1.00</span>"
         "<p><code class='xref std std-numref'>nofig</code></p>"
         "<script>console.error('boom from the page')</script>"
+        "<figure id='tbl-glued'><figcaption><span class='caption-number'>Fig. 3 </span>t</figcaption>"
+        "<table><tr><th style='width:30px;max-width:30px'>Parameters</th></tr><tr><td>1</td></tr></table>"
+        "</figure>"
+        "<pre>Unable to parse line 6 'size = 0 # x'.</pre>"
+        "<div class='cell tag_parameters'>a = 1</div><div class='cell tag_injected-parameters'>a = 2</div>"
         "</article></body></html>"
     )
     (html / "book" / "good.html").write_text(
@@ -130,6 +137,10 @@ def test_page_problems_catches_a_broken_page(tmp_path):
         "console error:",
         "boom from the page",
         "none.png - Failed to load resource",
+        "glued table #tbl-glued is not numbered as a table: Fig. 3",
+        'table header broken inside a word: "Parameters"',
+        "tool warning on page: Unable to parse line",
+        "2 parameter cells shown (one expected)",
     ):
         assert needle in text, f"{needle!r} not reported in:\n{text}"
     assert all(p.startswith("book/bad.html: ") for p in problems)

@@ -74,3 +74,20 @@ def test_bad_inputs_are_one_line_data_errors(tmp_path):
     _write(tmp_path / "nokernel.ipynb", "a = 1\n", kernel=False)
     with pytest.raises(DataError, match="no kernelspec"):
         notebook_parameter_table(tmp_path)
+
+
+def test_a_parameter_line_papermill_cannot_parse_is_an_error(tmp_path):
+    """papermill only logs such lines; the index refuses them so no tool warning reaches a page."""
+    import nbformat
+
+    from spap_lib.errors import DataError
+    from spap_lib.reports.notebook_index import notebook_parameter_table
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("size = 0  # image size; 0 = the preset's crop size")
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "bad.ipynb")
+    with pytest.raises(DataError, match="papermill cannot parse"):
+        notebook_parameter_table(tmp_path)

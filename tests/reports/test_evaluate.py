@@ -7,7 +7,7 @@ import pytest
 
 from spap_lib.data.registry import DATASETS
 from spap_lib.errors import ConfigError
-from spap_lib.reports.evaluate import evaluate_cyclegan, read_metrics
+from spap_lib.reports.evaluate import evaluate_translation, read_metrics
 
 
 def test_gan_metrics_are_named_by_backbone(smoke_runs):
@@ -33,12 +33,12 @@ def test_cyclegan_scores_both_directions(smoke_runs, dataset):
 
 def test_evaluation_is_deterministic(smoke_runs):
     run = smoke_runs["runs"] / "cyclegan-maps-spap_c2f"
-    again = evaluate_cyclegan(run, data_root=smoke_runs["data"], preset="smoke")
+    again = evaluate_translation(run, data_root=smoke_runs["data"], preset="smoke")
     assert again == smoke_runs["maps"]["metrics"]
 
 
 def test_wrong_kind_is_a_clear_error(smoke_runs):
     with pytest.raises(ConfigError, match="gan run: use evaluate_gan"):
-        evaluate_cyclegan(smoke_runs["runs"] / "sndcgan-spap_c2f-s0", smoke_runs["data"])
+        evaluate_translation(smoke_runs["runs"] / "sndcgan-spap_c2f-s0", smoke_runs["data"])
     with pytest.raises(ConfigError, match="metrics.json"):
         read_metrics(smoke_runs["runs"] / "nope")

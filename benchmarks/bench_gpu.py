@@ -1,0 +1,105 @@
+"""GPU benchmark of the paper presets (not a test; needs CUDA): step time, images/s, peak memory and the
+projected time of the full paper runs, for vanilla and SPAP, bf16 and fp32, channels_last and torch.compile
+on and off. Writes one JSON (``--out``, default results/gpu/benchmark.json) for the reproduce page.
+
+Steps run through the real trainers (``train`` with ``until_step``) on in-memory random data of the paper
+size; the first ``--warmup`` steps (compilation, cuDNN autotuning) are not timed.
+
+    bash benchmarks/gpu.sh            # or: python benchmarks/bench_gpu.py --steps 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_train import _config, _run  # noqa: E402
+
+from spap_lib.io import write_json  # noqa: E402
+from spap_lib.training.rundir import git_commit  # noqa: E402
+
+PAPER_STEPS = {"gan": 100_000}  # CycleGAN: (n_epochs + n_epochs_decay) epochs of the dataset (below)
+CYCLEGAN_ITERS_PER_EPOCH = {"cityscapes": 2975, "maps": 1096, "facades": 400}  # pix2pix training splits
+
+
+def measure(
+    kind: str, variant: str, precision: str, channels_last: bool, compile_: bool, steps: int, warmup: int
+) -> dict:
+    overrides = [
+        f"precision={precision}",
+        f"channels_last={channels_last}",
+        f"compile={compile_}",
+        "device=cuda",
+        "num_workers=0",
+    ]
+    overrides += ["freeze_steps=0"] if kind == "gan" else ["freeze_epochs=0"]  # the pyramid trains
+    config = _config(kind, "paper", variant, overrides)
+    torch.cuda.reset_peak_memory_stats()
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        times = _run(config, Path(tmp), until=warmup + steps)[warmup:]
+        wall = time.perf_counter() - t0
+    s = statistics.median(times)
+    row = {
+        "kind": kind,
+        "variant": variant,
+        "precision": precision,
+        "channels_last": channels_last,
+        "compile": compile_,
+        "steps": steps,
+        "median_step_s": s,
+        "images_per_s": config.batch_size / s,
+        "peak_memory_gib": torch.cuda.max_memory_allocated() / 2**30,
+        "wall_s": wall,
+    }
+    if kind == "gan":
+        row["projected_paper_run_h"] = PAPER_STEPS["gan"] * s / 3600
+    else:
+        epochs = config.n_epochs + config.n_epochs_decay
+        row["projected_paper_run_h"] = {d: epochs * n * s / 3600 for d, n in CYCLEGAN_ITERS_PER_EPOCH.items()}
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--kinds", nargs="+", default=["gan", "cyclegan"])
+    ap.add_argument("--out", default="results/gpu/benchmark.json")
+    args = ap.parse_args(argv)
+    if not torch.cuda.is_available():
+        print("error: no CUDA device: this benchmark measures the paper presets on a GPU", file=sys.stderr)
+        return 2
+    rows = []
+    for kind, variant, precision, cl, comp in itertools.product(
+        args.kinds, ("vanilla", "spap_c2f"), ("bf16", "fp32"), (False, True), (False, True)
+    ):
+        row = measure(kind, variant, precision, cl, comp, args.steps, args.warmup)
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    write_json(
+        args.out,
+        {
+            "device": torch.cuda.get_device_name(),
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "git_commit": git_commit(),
+            "rows": rows,
+        },
+    )
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
