@@ -165,14 +165,14 @@ Config = GANConfig | CycleGANConfig | Pix2PixConfig | SCANConfig
 #   bf16 autocast and channels_last help convs on recent NVIDIA GPUs; torch.compile is left off (the
 #   spectral-norm parametrization compiles, but compile time dominates short runs): --set compile=true for
 #   the 100k-step run.
-# gan / cpu: the embedded default on 2 CPU cores: 32 px, width 0.25, batch 16, 300 steps, pyramid on after
-#   120 (40%). Budget: the whole book in <= 30 min on 2 cores. Measured: with 160 steps at batch 32 the book
-#   took 22 min 42 s (2026-11-25; the SNDCGAN runs 11.5 min of it); 300 steps at batch 16 draw about as many
-#   images (4,800 vs 5,120) at about the same cost (0.135 s/step at batch 16 vs 0.217 s/step at batch 32,
-#   vanilla). Departures from the paper, for the short budget: batch 16 instead of 64 and lr_G 2e-4 (the
-#   paper's D rate) instead of 1e-4, because at the paper's rates 160 steps left every variant at
-#   high-frequency noise. Even so, a few hundred steps are far from faces (600 steps at batch 16 first show
-#   face-like blobs): the cpu preset tests the pipeline and the mechanics, not the paper's FID claims.
+# gan / cpu: the embedded default on 2 CPU cores: 32 px, width 0.25, batch 16, 1,000 steps, pyramid on after
+#   400 (40%). At 300 steps the samples were mode-collapsed checkerboards; this network draws face-shaped
+#   samples at 1,000 steps and recognisable faces at 2,000 (185 s with 2 threads, measured 2026-11-25), and
+#   the replication study (spap_lib/study) trains it 6,000 steps. 1,000 steps cost ~100 s per run with one
+#   thread, two runs side by side. Departures from the paper, for the short budget: batch 16 instead of 64
+#   and lr_G 2e-4 (the paper's D rate) instead of 1e-4, because at the paper's rates a few hundred steps
+#   left every variant at high-frequency noise. The cpu preset tests the pipeline and the mechanics; the
+#   study (the paper's rates, 6,000 steps, five paired seeds) tests the claims.
 # gan / smoke: a run in a few seconds: 16 px, width 1/16, batch 8, 6 steps, pyramid switched on at step 3.
 #   One thread: such tiny convs gain nothing from two, and on a loaded 2-core machine two OpenMP threads
 #   made a smoke run 10-30x slower (measured 10-34 s vs 0.7-1.2 s with one thread).
@@ -212,13 +212,13 @@ PRESET_TABLE: dict[str, dict[str, dict[str, Any]]] = {
             image_size=32,
             width=0.25,
             batch_size=16,
-            steps=300,
-            freeze_steps=120,
+            steps=1000,
+            freeze_steps=400,
             lr_g=2e-4,
             device="cpu",
             log_every=10,
-            sample_every=100,
-            checkpoint_every=150,
+            sample_every=250,
+            checkpoint_every=500,
             n_samples=16,
             data_n=2000,
         ),
