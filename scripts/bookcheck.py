@@ -87,6 +87,8 @@ TARGETS = {
     "intro": ("*intro*", "index"),
     "table1": ("*table1*", "*table_1*", "*table-1*"),
     "attention": ("*attention*",),
+    "notebook_index": ("*notebook_index*",),
+    "study": ("study",),
 }
 
 

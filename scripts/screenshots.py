@@ -2,7 +2,7 @@
 
 Serves _build/html on 127.0.0.1, opens the intro, Table 1 and attention-map pages of _toc.yml
 (whichever exist, matched by file name) in headless chromium and writes
-_build/html/_screenshots/<intro|table1|attention>[-dark].png. Needs a built book
+_build/html/_screenshots/<intro|table1|attention|notebook_index|study>[-dark].png. Needs a built book
 (`make book`) and the browser (`make browser`).
 """
 

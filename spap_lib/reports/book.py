@@ -308,3 +308,34 @@ def dataset_overview(preset: str, data_root: str | Path, n_show: int = 6) -> dic
                 ncols=n_show,
             )
     return {"table": pd.DataFrame(rows).set_index("dataset"), "galleries": galleries}
+
+
+def baseline_sizes(runs_root: str | Path, dataset: str) -> dict[str, str]:
+    """How much bigger the baselines' generators are than CycleGAN's (the paper: "SCAN has much bigger
+    models"): at paper scale, counted from the built networks, and in this preset's runs (metrics.json)."""
+    from spap_lib.models.checks import parameter_table
+
+    paper = {(r["model"].split()[0], r["variant"]): r["params_G"] for r in parameter_table()}
+    cyclegan, scan, pix2pix = (
+        paper[("CycleGAN", "vanilla")],
+        paper[("SCAN", "vanilla")],
+        paper[("Pix2Pix", "vanilla")],
+    )
+
+    def preset_params(name: str) -> int | None:
+        path = Path(runs_root) / name / "metrics.json"
+        return _read_metrics(path.parent)["params_G"] if path.is_file() else None
+
+    ours_cg, ours_scan = preset_params(f"cyclegan-{dataset}-vanilla"), preset_params(f"scan-{dataset}")
+    preset = (
+        f"; in this preset's runs {ours_scan:,} against {ours_cg:,} ({ours_scan / ours_cg:.2f}×)"
+        if ours_cg and ours_scan
+        else ""
+    )
+    return {
+        "baseline_sizes": (
+            f"SCAN's generator (one direction, both stages) has {scan:,} parameters at paper scale, "
+            f"{scan / cyclegan:.2f}× CycleGAN's {cyclegan:,}{preset}; Pix2Pix's U-Net has {pix2pix:,} "
+            f"({pix2pix / cyclegan:.1f}×)."
+        )
+    }

@@ -30,11 +30,20 @@ def test_toc_docs_rejects_a_file_without_root(tmp_path):
 
 
 def test_screenshot_docs_matches_file_names():
-    docs = ["book/intro", "book/table1_fid", "book/figures_7_9_attention", "book/other"]
+    docs = [
+        "book/intro",
+        "book/table1_fid",
+        "book/figures_7_9_attention",
+        "book/other",
+        "book/generated/notebook_index",
+        "book/generated/study",
+    ]
     assert bookcheck.screenshot_docs(docs) == {
         "intro": "book/intro",
         "table1": "book/table1_fid",
         "attention": "book/figures_7_9_attention",
+        "notebook_index": "book/generated/notebook_index",
+        "study": "book/generated/study",
     }
     assert bookcheck.screenshot_docs(["book/start"]) == {"intro": "book/start"}
 
