@@ -21,8 +21,9 @@ Pairing: seed ``s`` gives every variant the same data order, the same latent cod
 (``spap_lib.training.runtime.init_weights``), so variant differences are measured on paired runs.
 
 Order: a pilot (vanilla, seeds 0-2, both parts) first -- it measures the seed-to-seed spread the number of
-seeds is chosen from (the chapter shows the calculation) -- then seed by seed, every variant of a seed before
-the next seed, so an interrupted study always holds complete paired sets.
+seeds is chosen from (the chapter shows the calculation) -- then the synthesis part (the paper's headline
+claim) before the translation part, each seed by seed, every variant of a seed before the next seed, so an
+interrupted study always holds complete paired sets.
 """
 
 from __future__ import annotations
@@ -170,7 +171,8 @@ def parse_name(name: str) -> RunSpec:
 
 
 def study_plan(part: str | None = None, pilot_only: bool = False) -> list[RunSpec]:
-    """Every run, pilot first, then seed-major (all variants of a seed before the next seed)."""
+    """Every run: the pilot first, then part by part (synthesis, the headline, before translation), seed by
+    seed within a part (all variants of a seed before the next seed: an interrupted study holds paired sets)."""
     if part is not None and part not in PARTS:
         raise ConfigError(f"unknown study part {part!r}: choose one of {', '.join(PARTS)}")
     parts = [PARTS[part]] if part else list(PARTS.values())
@@ -178,11 +180,5 @@ def study_plan(part: str | None = None, pilot_only: bool = False) -> list[RunSpe
     pilot = [RunSpec(p.name, "vanilla", s) for p in reversed(parts) for s in PILOT_SEEDS]
     if pilot_only:
         return pilot
-    rest = [
-        RunSpec(p.name, v, s)
-        for s in sorted({s for p in parts for s in p.seeds})
-        for p in parts
-        if s in p.seeds
-        for v in p.variants
-    ]
+    rest = [RunSpec(p.name, v, s) for p in parts for s in p.seeds for v in p.variants]
     return pilot + [r for r in rest if r not in pilot]

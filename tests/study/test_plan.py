@@ -18,9 +18,12 @@ def test_plan_covers_every_variant_and_seed_pilot_first():
     n_pilot = 2 * len(P.PILOT_SEEDS)
     assert all(s.is_pilot for s in specs[:n_pilot])
     assert not any(s.is_pilot for s in specs[n_pilot:])
-    # after the pilot, all variants of a seed come before the next seed
-    seeds = [s.seed for s in specs[n_pilot:]]
-    assert seeds == sorted(seeds)
+    # after the pilot: synthesis before translation, and within a part all variants of a seed first
+    parts = [s.part for s in specs[n_pilot:]]
+    assert parts == sorted(parts, key=["synthesis", "translation"].index)
+    for part in P.PARTS:
+        seeds = [s.seed for s in specs[n_pilot:] if s.part == part]
+        assert seeds == sorted(seeds)
 
 
 def test_configs_follow_the_paper_recipe_at_study_scale():
