@@ -110,7 +110,17 @@ def headline(runs_by_part: dict[str, list[dict]]) -> dict[str, Any]:
     table = comparisons(runs_by_part.get(part, []), part)
     row = table[(table.metric == metric_name) & (table.variant == variant)]
     if row.empty or "verdict" not in row or pd.isna(row.iloc[0].get("verdict")):
-        return {"verdict": "not yet measured", "sentence": "The study's runs are not archived yet."}
+        runs = runs_by_part.get(part, [])
+        seeds = {v: {r["seed"] for r in runs if r["variant"] == v} for v in (variant, "vanilla")}
+        pairs = len(seeds[variant] & seeds["vanilla"])
+        return {
+            "verdict": "not yet measured",
+            "sentence": (
+                f"Not measured yet: the study has archived {len(runs)} of its {len(P.study_plan(part))} "
+                f"{part} runs, {pairs} paired seed(s) of SPAP coarse-to-fine and vanilla; a verdict needs two "
+                "or more (python -m spap_lib study run --resume adds the rest)."
+            ),
+        }
     r = row.iloc[0]
     sentence = (
         f"SPAP (coarse-to-fine) against the vanilla SNDCGAN over {int(r.seeds)} paired seeds: FID "
