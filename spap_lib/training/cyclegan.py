@@ -26,7 +26,7 @@ import torch
 import torch.nn as nn
 from torch.utils.data import Dataset
 
-from spap_lib.models import CycleGANGenerator, PatchGANDiscriminator, count_parameters
+from spap_lib.models import CycleGANGenerator, PatchGANDiscriminator
 from spap_lib.training import runtime
 from spap_lib.training.config import CycleGANConfig
 from spap_lib.training.data import BatchSchedule
@@ -36,8 +36,6 @@ from spap_lib.training.losses import adversarial, cyclegan_d_loss, l1
 from spap_lib.training.pool import ImagePool
 from spap_lib.training.rundir import RunDir
 from spap_lib.training.schedule import linear_decay_scheduler, pyramid_trainable
-
-NETS = ("G_AB", "G_BA", "D_A", "D_B")
 
 
 def build_networks(config: CycleGANConfig) -> dict[str, nn.Module]:
@@ -84,7 +82,7 @@ class CycleGANTask(Task):
         self.pool_A = ImagePool(c.pool_size, seed=c.seed * 1009 + 2 * rank + 11)
         self.pool_B = ImagePool(c.pool_size, seed=c.seed * 1009 + 2 * rank + 12)
 
-    def _stateful(self) -> dict[str, Any]:
+    def stateful(self) -> dict[str, Any]:
         return {
             "opt_G": self.opt_G,
             "opt_D": self.opt_D,
@@ -92,23 +90,10 @@ class CycleGANTask(Task):
             "sched_D": self.sched_D,
             "scaler_G": self.scaler_G,
             "scaler_D": self.scaler_D,
-            "pool_A": self.pool_A,
-            "pool_B": self.pool_B,
         }
 
-    def load(self, checkpoint: dict[str, Any]) -> None:
-        for name in NETS:
-            self.raw[name].load_state_dict(checkpoint[name])
-        for name, obj in self._stateful().items():
-            obj.load_state_dict(checkpoint[name] if "pool" not in name else checkpoint[name][self.rank])
-
-    def payload(self) -> dict[str, Any]:
-        out: dict[str, Any] = {name: self.raw[name].state_dict() for name in NETS}
-        for name, obj in self._stateful().items():
-            out[name] = obj.state_dict()
-        for name, pool in (("pool_A", self.pool_A), ("pool_B", self.pool_B)):
-            out[name] = _gather_pool(pool, self.world)
-        return out
+    def pools(self) -> dict[str, ImagePool]:
+        return {"pool_A": self.pool_A, "pool_B": self.pool_B}
 
     def fix_samples(self, dataset: Dataset) -> None:
         with runtime.preserved_rng():  # reading the fixed pairs must not move the run's RNG streams
@@ -186,11 +171,6 @@ class CycleGANTask(Task):
     def save_samples(self, run: RunDir, step: int) -> None:
         _save_samples(run, self.raw, self.fixed_A, self.fixed_B, step)
 
-    def params(self) -> dict[str, Any]:
-        out: dict[str, Any] = {f"params_{k}": count_parameters(v) for k, v in self.raw.items()}
-        out["iters_per_epoch"] = self.iters_per_epoch
-        return out
-
     @property
     def description(self) -> str:
         return f"cyclegan {self.config.variant} {self.config.dataset}"
@@ -208,18 +188,6 @@ def train_cyclegan(
     ``until_step`` stops after that many iterations with a checkpoint (the run resumes later).
     """
     return train_run(CycleGANTask, config, run_dir, dataset, until_step)
-
-
-def _gather_pool(pool: ImagePool, world: int) -> list[dict]:
-    """Every rank's pool (rank order); each rank restores its own."""
-    state = pool.state_dict()
-    if world == 1:
-        return [state]
-    import torch.distributed as dist
-
-    out: list = [None] * world
-    dist.all_gather_object(out, state)
-    return out
 
 
 @torch.no_grad()

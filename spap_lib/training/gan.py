@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 from torch.utils.data import Dataset
 
-from spap_lib.models import build_sndcgan, count_parameters
+from spap_lib.models import build_sndcgan
 from spap_lib.training import runtime
 from spap_lib.training.config import GANConfig
 from spap_lib.training.loop import Task, train_run
@@ -103,7 +103,7 @@ class GANTask(Task):
         self.scaler_D = runtime.make_scaler(c, device)
         self.z_gen = torch.Generator().manual_seed(c.seed * 7919 + 1)
 
-    def _stateful(self) -> dict[str, Any]:
+    def stateful(self) -> dict[str, Any]:
         return {
             "opt_G": self.opt_G,
             "opt_D": self.opt_D,
@@ -112,17 +112,11 @@ class GANTask(Task):
         }
 
     def load(self, checkpoint: dict[str, Any]) -> None:
-        for name, net in self.raw.items():
-            net.load_state_dict(checkpoint[name])
-        for name, obj in self._stateful().items():
-            obj.load_state_dict(checkpoint[name])
+        super().load(checkpoint)
         self.z_gen.set_state(checkpoint["z_generator"])
 
     def payload(self) -> dict[str, Any]:
-        out: dict[str, Any] = {name: net.state_dict() for name, net in self.raw.items()}
-        out.update({name: obj.state_dict() for name, obj in self._stateful().items()})
-        out["z_generator"] = self.z_gen.get_state()
-        return out
+        return {**super().payload(), "z_generator": self.z_gen.get_state()}
 
     def fix_samples(self, dataset: Dataset) -> None:
         c = self.config
@@ -180,9 +174,6 @@ class GANTask(Task):
         images = G(self.fixed_z)
         G.train()
         run.save_grid(images, f"step_{step:07d}.png", nrow=max(1, int(len(self.fixed_z) ** 0.5)))
-
-    def params(self) -> dict[str, Any]:
-        return {"params_G": count_parameters(self.raw["G"]), "params_D": count_parameters(self.raw["D"])}
 
 
 def train_gan(

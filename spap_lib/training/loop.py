@@ -23,10 +23,11 @@ import torch
 import torch.nn as nn
 from torch.utils.data import Dataset
 
-from spap_lib.models import set_pyramid_trainable
+from spap_lib.models import count_parameters, set_pyramid_trainable
 from spap_lib.training import runtime
 from spap_lib.training.config import Config, validate
 from spap_lib.training.data import BatchSchedule, build_dataset, make_loader
+from spap_lib.training.pool import ImagePool, gather_pool
 from spap_lib.training.rundir import (
     RunDir,
     RunLock,
@@ -56,12 +57,28 @@ class Task:
         """Networks (initialised), optimisers and the recipe's own RNG streams."""
         raise NotImplementedError
 
-    def load(self, checkpoint: dict[str, Any]) -> None:
+    def stateful(self) -> dict[str, Any]:
+        """Optimisers, schedulers and grad scalers by checkpoint key (each has ``state_dict``)."""
         raise NotImplementedError
+
+    def pools(self) -> dict[str, ImagePool]:
+        """Image pools by checkpoint key; each rank keeps its own, the checkpoint holds every rank's."""
+        return {}
+
+    def load(self, checkpoint: dict[str, Any]) -> None:
+        for name, net in self.raw.items():
+            net.load_state_dict(checkpoint[name])
+        for name, obj in self.stateful().items():
+            obj.load_state_dict(checkpoint[name])
+        for name, pool in self.pools().items():
+            pool.load_state_dict(checkpoint[name][self.rank])
 
     def payload(self) -> dict[str, Any]:
         """Everything of the recipe a checkpoint holds."""
-        raise NotImplementedError
+        out: dict[str, Any] = {name: net.state_dict() for name, net in self.raw.items()}
+        out.update({name: obj.state_dict() for name, obj in self.stateful().items()})
+        out.update({name: gather_pool(pool, self.world) for name, pool in self.pools().items()})
+        return out
 
     def fix_samples(self, dataset: Dataset) -> None:
         """The fixed inputs of the sample grids (after the RNG is restored)."""
@@ -81,7 +98,11 @@ class Task:
         raise NotImplementedError
 
     def params(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """Parameter count of each network, and the epoch length where the recipe counts epochs."""
+        out: dict[str, Any] = {f"params_{k}": count_parameters(v) for k, v in self.raw.items()}
+        if hasattr(self, "iters_per_epoch"):
+            out["iters_per_epoch"] = self.iters_per_epoch
+        return out
 
     @property
     def description(self) -> str:

@@ -24,7 +24,7 @@ import torch
 import torch.nn as nn
 from torch.utils.data import Dataset
 
-from spap_lib.models import build_pix2pix, count_parameters
+from spap_lib.models import build_pix2pix
 from spap_lib.training import runtime
 from spap_lib.training.config import Pix2PixConfig
 from spap_lib.training.data import BatchSchedule
@@ -33,8 +33,6 @@ from spap_lib.training.loop import Task, train_run
 from spap_lib.training.losses import adversarial, cyclegan_d_loss, l1
 from spap_lib.training.rundir import RunDir
 from spap_lib.training.schedule import linear_decay_scheduler
-
-NETS = ("G", "D")
 
 
 def build_networks(config: Pix2PixConfig) -> dict[str, nn.Module]:
@@ -70,7 +68,7 @@ class Pix2PixTask(Task):
         self.scaler_G = runtime.make_scaler(c, device)
         self.scaler_D = runtime.make_scaler(c, device)
 
-    def _stateful(self) -> dict[str, Any]:
+    def stateful(self) -> dict[str, Any]:
         return {
             "opt_G": self.opt_G,
             "opt_D": self.opt_D,
@@ -79,17 +77,6 @@ class Pix2PixTask(Task):
             "scaler_G": self.scaler_G,
             "scaler_D": self.scaler_D,
         }
-
-    def load(self, checkpoint: dict[str, Any]) -> None:
-        for name in NETS:
-            self.raw[name].load_state_dict(checkpoint[name])
-        for name, obj in self._stateful().items():
-            obj.load_state_dict(checkpoint[name])
-
-    def payload(self) -> dict[str, Any]:
-        out: dict[str, Any] = {name: self.raw[name].state_dict() for name in NETS}
-        out.update({name: obj.state_dict() for name, obj in self._stateful().items()})
-        return out
 
     def fix_samples(self, dataset: Dataset) -> None:
         with runtime.preserved_rng():  # reading the fixed pairs must not move the run's RNG streams
@@ -159,11 +146,6 @@ class Pix2PixTask(Task):
         G.train()
         grid = torch.cat([r.float() for r in (self.fixed_A, fake, self.fixed_B)])
         run.save_grid(grid, f"step_{step:07d}.png", nrow=len(self.fixed_A))
-
-    def params(self) -> dict[str, Any]:
-        out: dict[str, Any] = {f"params_{k}": count_parameters(v) for k, v in self.raw.items()}
-        out["iters_per_epoch"] = self.iters_per_epoch
-        return out
 
     @property
     def description(self) -> str:

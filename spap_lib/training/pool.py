@@ -51,3 +51,15 @@ class ImagePool:
         self.pool_size = int(state["pool_size"])
         self.images = [t.clone() for t in state["images"]]
         self.generator.set_state(state["generator"])
+
+
+def gather_pool(pool: ImagePool, world: int) -> list[dict[str, Any]]:
+    """Every rank's pool state (rank order) for a checkpoint; each rank restores its own."""
+    state = pool.state_dict()
+    if world == 1:
+        return [state]
+    import torch.distributed as dist
+
+    out: list = [None] * world
+    dist.all_gather_object(out, state)
+    return out

@@ -34,11 +34,10 @@ import torch
 import torch.nn as nn
 from torch.utils.data import Dataset
 
-from spap_lib.models import SCANGenerator, build_scan, count_parameters
+from spap_lib.models import SCANGenerator, build_scan
 from spap_lib.models.scan import downsample, upsample
 from spap_lib.training import runtime
 from spap_lib.training.config import SCANConfig
-from spap_lib.training.cyclegan import _gather_pool
 from spap_lib.training.data import BatchSchedule
 from spap_lib.training.gan import no_param_grads
 from spap_lib.training.loop import Task, train_run
@@ -114,7 +113,7 @@ class SCANTask(Task):
             self.pool_A[s] = ImagePool(c.pool_size, seed=c.seed * 1009 + 4 * rank + 2 * s + 9)
             self.pool_B[s] = ImagePool(c.pool_size, seed=c.seed * 1009 + 4 * rank + 2 * s + 10)
 
-    def _stateful(self) -> dict[str, Any]:
+    def stateful(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for s in STAGE_NETS:
             out.update(
@@ -129,26 +128,12 @@ class SCANTask(Task):
             )
         return out
 
-    def _pools(self) -> dict[str, ImagePool]:
+    def pools(self) -> dict[str, ImagePool]:
         return {
             f"pool{s}_{d}": pools[s]
             for s in STAGE_NETS
             for d, pools in (("A", self.pool_A), ("B", self.pool_B))
         }
-
-    def load(self, checkpoint: dict[str, Any]) -> None:
-        for name in NETS:
-            self.raw[name].load_state_dict(checkpoint[name])
-        for name, obj in self._stateful().items():
-            obj.load_state_dict(checkpoint[name])
-        for name, pool in self._pools().items():
-            pool.load_state_dict(checkpoint[name][self.rank])
-
-    def payload(self) -> dict[str, Any]:
-        out: dict[str, Any] = {name: self.raw[name].state_dict() for name in NETS}
-        out.update({name: obj.state_dict() for name, obj in self._stateful().items()})
-        out.update({name: _gather_pool(pool, self.world) for name, pool in self._pools().items()})
-        return out
 
     def fix_samples(self, dataset: Dataset) -> None:
         with runtime.preserved_rng():  # reading the fixed pairs must not move the run's RNG streams
@@ -261,10 +246,7 @@ class SCANTask(Task):
         run.save_grid(grid, f"step_{step:07d}.png", nrow=len(self.fixed_A))
 
     def params(self) -> dict[str, Any]:
-        out: dict[str, Any] = {f"params_{k}": count_parameters(v) for k, v in self.raw.items()}
-        out["iters_per_epoch"] = self.iters_per_epoch
-        out["stage2_from_step"] = self.switch_step
-        return out
+        return {**super().params(), "stage2_from_step": self.switch_step}
 
     @property
     def description(self) -> str:
