@@ -35,11 +35,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from spap_lib.data.registry import DATASETS
 from spap_lib.errors import ConfigError, DataError
 from spap_lib.io import atomic_write, file_sha256, write_json
 
 SYNTH_VERSION = "synth-v1"
-DEFAULT_DATASETS = ("faces", "streets", "maps", "facades")
+DEFAULT_DATASETS = tuple(DATASETS)  # every synthetic stand-in of the registry
 
 
 @dataclass(frozen=True)

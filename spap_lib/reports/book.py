@@ -231,7 +231,10 @@ def translation_numbers(table: pd.DataFrame, dataset: str) -> dict:
 
 
 def segmenter_ceiling(runs_root: str | Path) -> pd.DataFrame:
-    m = _read_metrics(Path(runs_root) / "segmenter-streets")
+    """The segmenter's scores on real test photos: the ceiling of the FCN score (the book's plan names the
+    run ``segmenter-<dataset>`` after the one dataset scored by it)."""
+    (dataset,) = (n for n, spec in DATASETS.items() if spec.needs_segmenter)
+    m = _read_metrics(Path(runs_root) / f"segmenter-{dataset}")
     s = m["scores"]
     return pd.DataFrame(
         {"real test photos": [s["pixel_acc"], s["mean_class_acc"], s["mean_class_iou"]]},
