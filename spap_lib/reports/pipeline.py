@@ -101,20 +101,26 @@ def accepts_fresh(job: Job) -> bool:
     return "fresh" in papermill.inspect_notebook(str(ROOT / "notebooks" / job.notebook))
 
 
-def execute(job: Job, output: Path) -> None:
-    """Run one notebook with papermill into ``output`` (atomically: a temp file, then a rename)."""
+def execute(job: Job, output: Path, notebooks: Path = ROOT / "notebooks") -> None:
+    """Run one notebook with papermill into ``output`` (atomically: a temp file, then a rename).
+
+    The kernel starts in ``notebooks`` (its relative paths, ``../data``, are written for that folder) by
+    nbclient's ``resources["metadata"]["path"]``, not by papermill's ``cwd=``: that one changes the working
+    directory of this whole process, and with two notebooks in threads one thread's restore could start the
+    other's kernel in the wrong folder (its run then written beside the repository).
+    """
     import papermill
 
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.name}.tmp.ipynb")
     try:
         papermill.execute_notebook(
-            str(ROOT / "notebooks" / job.notebook),
+            str(notebooks / job.notebook),
             str(tmp),
             parameters=job.parameters,
-            cwd=str(ROOT / "notebooks"),
             kernel_name="python3",
             progress_bar=False,
+            resources={"metadata": {"path": str(notebooks)}},
         )
     except Exception:
         if tmp.exists():  # keep the failed notebook next to where it would be, for reading

@@ -115,3 +115,39 @@ def test_stale_finished_runs_restart_fresh(tmp_path, monkeypatch):
     jobs[0] = Job("run", "train.ipynb", jobs[0].output, {"x": 2})  # inputs changed
     assert pipeline.run_pipeline("smoke", build=False) == 0
     assert "fresh True" in out.read_text()
+
+
+def test_kernels_start_in_the_notebook_folder_whatever_the_process_cwd(tmp_path, monkeypatch):
+    """Two notebooks side by side (threads, as the pipeline runs them) while this process sits elsewhere:
+    each kernel's working directory is the notebook folder, so its ``../data`` paths resolve there."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    notebooks, elsewhere = tmp_path / "notebooks", tmp_path / "elsewhere"
+    notebooks.mkdir()
+    elsewhere.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    params = nbformat.v4.new_code_cell("tag = 'x'")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("import os\nprint(tag, os.getcwd())")]
+    nbformat.write(nb, notebooks / "cwd.ipynb")
+    monkeypatch.chdir(elsewhere)
+
+    real_chdir = os.chdir
+
+    def chdir_in_place(path):  # a process-wide chdir elsewhere is what raced between the threads
+        if Path(path).resolve() != elsewhere.resolve():  # papermill re-enters the current one: harmless
+            raise AssertionError(f"the pipeline changed this process's working directory to {path}")
+        real_chdir(path)
+
+    monkeypatch.setattr(os, "chdir", chdir_in_place)
+    jobs = [Job(f"j{i}", "cwd.ipynb", f"out/j{i}.ipynb", {"tag": f"j{i}"}) for i in range(4)]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda j: pipeline.execute(j, tmp_path / j.output, notebooks), jobs))
+    for job in jobs:
+        out = nbformat.read(tmp_path / job.output, as_version=4)
+        printed = "".join(o.get("text", "") for o in out.cells[-1].outputs).split()
+        assert printed == [job.name, str(notebooks)]
+    assert not (tmp_path / "data").exists() and not (tmp_path / "outputs").exists()
