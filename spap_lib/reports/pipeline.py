@@ -101,7 +101,7 @@ def accepts_fresh(job: Job) -> bool:
     return "fresh" in papermill.inspect_notebook(str(ROOT / "notebooks" / job.notebook))
 
 
-def execute(job: Job, output: Path, notebooks: Path = ROOT / "notebooks") -> None:
+def execute(job: Job, output: Path, notebooks: Path | None = None) -> None:
     """Run one notebook with papermill into ``output`` (atomically: a temp file, then a rename).
 
     The kernel starts in ``notebooks`` (its relative paths, ``../data``, are written for that folder) by
@@ -111,6 +111,7 @@ def execute(job: Job, output: Path, notebooks: Path = ROOT / "notebooks") -> Non
     """
     import papermill
 
+    notebooks = ROOT / "notebooks" if notebooks is None else notebooks
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.name}.tmp.ipynb")
     try:
