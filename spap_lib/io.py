@@ -51,11 +51,16 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 
 def atomic_save(obj: Any, path: str | Path) -> Path:
     """``torch.save(obj)`` to ``path`` atomically (checkpoints, weights). torch reports a failed write (a full
-    disk) as a RuntimeError; it is raised as the OSError it is."""
+    disk) as a RuntimeError; it is raised as the OSError it is.
+
+    Saved through an open file, not a file name: torch names the records inside its zip after the file it
+    is given, so saving to the random temporary name would make the same weights hash differently on every
+    write; through a file object they are always ``archive/...`` and equal tensors give equal bytes."""
 
     def _save(tmp: str) -> None:
         try:
-            torch.save(obj, tmp)
+            with open(tmp, "wb") as f:
+                torch.save(obj, f)
         except RuntimeError as exc:
             raise OSError(errno.EIO, f"torch.save failed: {str(exc).strip().splitlines()[-1]}") from exc
 

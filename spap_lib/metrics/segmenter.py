@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from spap_lib.errors import ConfigError, DataError
-from spap_lib.io import atomic_write, file_sha256, write_json
+from spap_lib.io import atomic_save, file_sha256, write_json
 from spap_lib.metrics.fcn import IGNORE_INDEX, colors_to_ids_exact
 
 
@@ -246,7 +246,7 @@ def load_segmenter(
     if verbose:
         print(f"training segmenter {name!r} on {len(photos)} photos ({config.steps} steps)")
     net, log = train_segmenter(photos, labels, config)
-    atomic_write(weights, lambda tmp: torch.save(net.state_dict(), tmp))
+    atomic_save(net.state_dict(), weights)
     info = {
         "name": name,
         "config": cfg,

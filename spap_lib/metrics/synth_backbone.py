@@ -37,7 +37,7 @@ import torch.nn.functional as F
 
 from spap_lib.data.registry import DATASETS
 from spap_lib.errors import ConfigError, DataError
-from spap_lib.io import atomic_write, file_sha256, write_json
+from spap_lib.io import atomic_save, file_sha256, write_json
 
 SYNTH_VERSION = "synth-v1"
 DEFAULT_DATASETS = tuple(DATASETS)  # every synthetic stand-in of the registry
@@ -216,7 +216,7 @@ def load_synth_backbone(
     if verbose:
         print(f"training the FD-synth stand-in backbone once ({config.steps} steps) -> {folder}")
     net, log = train_synth_backbone(default_domains(root, config), config)
-    atomic_write(weights, lambda tmp: torch.save(net.state_dict(), tmp))
+    atomic_save(net.state_dict(), weights)
     info = {
         "name": SYNTH_VERSION,
         "metric": "FD-synth",

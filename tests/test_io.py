@@ -1,0 +1,27 @@
+"""spap_lib.io: atomic torch saves give the same bytes for the same tensors, and a failed one leaves nothing."""
+
+import errno
+
+import pytest
+import torch
+
+from spap_lib import io
+
+
+def test_same_weights_same_file_hash(tmp_path):
+    state = {"w": torch.arange(12.0).reshape(3, 4), "b": torch.ones(3)}
+    a = io.atomic_save(state, tmp_path / "a" / "weights.pt")
+    b = io.atomic_save(state, tmp_path / "b" / "other-name.pt")
+    assert io.file_sha256(a) == io.file_sha256(b)  # not named after the random temporary file
+    assert torch.equal(torch.load(a, weights_only=True)["w"], state["w"])
+
+
+def test_failed_save_is_an_oserror_and_leaves_no_file(tmp_path, monkeypatch):
+    def broken(obj, f):
+        raise RuntimeError("[enforce fail at inline_container.cc] . unexpected pos 64 vs 0")
+
+    monkeypatch.setattr(torch, "save", broken)
+    with pytest.raises(OSError) as err:
+        io.atomic_save({"w": torch.ones(1)}, tmp_path / "weights.pt")
+    assert err.value.errno == errno.EIO
+    assert list(tmp_path.iterdir()) == []
