@@ -122,11 +122,17 @@ def headline(runs_by_part: dict[str, list[dict]]) -> dict[str, Any]:
             ),
         }
     r = row.iloc[0]
+    planned = len(P.PARTS[part].seeds)
     sentence = (
         f"SPAP (coarse-to-fine) against the vanilla SNDCGAN over {int(r.seeds)} paired seeds: FID "
         f"{r.rel * 100:+.1f}% (95% CI {r.rel_low * 100:+.1f}% to {r.rel_high * 100:+.1f}%) where the paper "
         f"reports {r['paper effect'] * 100:+.1f}% -- {r.verdict}."
     )
+    if int(r.seeds) < planned:  # the verdict of the seeds so far; more seeds narrow the interval
+        sentence += (
+            f" Provisional: {int(r.seeds)} of the {planned} planned seeds are archived "
+            "(python -m spap_lib study run adds the rest)."
+        )
     return {
         "verdict": r.verdict,
         "sentence": sentence,
@@ -274,6 +280,26 @@ def compute_spent(runs: list[dict]) -> dict[str, Any]:
         "first": min((p["finished_utc"] for p in provs), default=""),
         "last": max((p["finished_utc"] for p in provs), default=""),
     }
+
+
+def projected_core_hours(runs: list[dict]) -> float:
+    """Core-hours the whole plan takes: archived runs as measured, each missing run as the mean of the
+    archived runs of its (part, variant), else of its part (one thread per run)."""
+
+    def hours(r: dict) -> float:
+        p = r["provenance"]
+        return (p["train_wall_s"] + p.get("eval_wall_s", 0.0)) * p["threads"] / 3600
+
+    done = {r["name"]: hours(r) for r in runs}
+    total = 0.0
+    for spec in P.study_plan():
+        if spec.name in done:
+            total += done[spec.name]
+            continue
+        alike = [hours(r) for r in runs if r["part"] == spec.part and r["variant"] == spec.variant]
+        alike = alike or [hours(r) for r in runs if r["part"] == spec.part]
+        total += float(np.mean(alike)) if alike else 0.0
+    return total
 
 
 def trained_generator(root: str | Path, variant: str, seed: int = 0) -> torch.nn.Module | None:
