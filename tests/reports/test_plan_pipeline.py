@@ -143,6 +143,11 @@ def test_kernels_start_in_the_notebook_folder_whatever_the_process_cwd(tmp_path,
         real_chdir(path)
 
     monkeypatch.setattr(os, "chdir", chdir_in_place)
+    # papermill's local file handler keeps the working directory of its last call in a global; earlier
+    # tests ran from another folder (the pipeline itself never changes its folder, so there it is harmless)
+    import papermill.iorw
+
+    monkeypatch.setattr(papermill.iorw.papermill_io.get_handler("local"), "_cwd", None)
     jobs = [Job(f"j{i}", "cwd.ipynb", f"out/j{i}.ipynb", {"tag": f"j{i}"}) for i in range(4)]
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(lambda j: pipeline.execute(j, tmp_path / j.output, notebooks), jobs))
