@@ -281,8 +281,10 @@ def critical_path(outcomes: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
-def publish_runs(jobs: list[Job], folder: Path = ROOT / "book" / "generated" / "runs") -> None:
-    """Copy every executed experiment notebook into the book (``book/generated/runs/<run>.ipynb``)."""
+def publish_runs(jobs: list[Job], folder: Path | None = None) -> None:
+    """Copy every executed experiment notebook into the book (``book/generated/runs/<run>.ipynb``); what else
+    is in that folder is a stale copy and is removed."""
+    folder = ROOT / "book" / "generated" / "runs" if folder is None else folder
     folder.mkdir(parents=True, exist_ok=True)
     wanted = {f"{j.name}.ipynb": ROOT / j.output for j in jobs if j.output.startswith("outputs/")}
     for stale in folder.glob("*.ipynb"):

@@ -112,6 +112,7 @@ def test_stale_finished_runs_restart_fresh(tmp_path, monkeypatch):
     out = tmp_path / "outputs/t/runs/run/notebook.ipynb"
     assert pipeline.run_pipeline("smoke", build=False) == 0
     assert "fresh False" in out.read_text()  # first run (or an interrupted one): resume
+    assert (tmp_path / "book/generated/runs/run.ipynb").is_file()  # published in this ROOT's book only
     jobs[0] = Job("run", "train.ipynb", jobs[0].output, {"x": 2})  # inputs changed
     assert pipeline.run_pipeline("smoke", build=False) == 0
     assert "fresh True" in out.read_text()
