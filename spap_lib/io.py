@@ -2,18 +2,19 @@
 
 Atomic writes go to a temporary file in the target's folder (``.<name>.<random>.tmp``) that is moved over the
 target with ``os.replace``: a crash leaves the old file or none, never half of one, and the temporary file
-is removed on any error. This module imports nothing of the library, so data, models, metrics, training and
-reports can all use it.
+is removed on any error. ``exclusive`` serialises processes that would compute the same cached file.
+This module imports nothing of the library, so data, models, metrics, training and reports can all use it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,30 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
             raise OSError(errno.EIO, f"torch.save failed: {str(exc).strip().splitlines()[-1]}") from exc
 
     return atomic_write(path, _save)
+
+
+@contextlib.contextmanager
+def exclusive(lock_file: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_file`` (created if missing) for the block; another process entering
+    waits until this one leaves. For "compute once, cache, reuse": re-check the cache inside the block.
+
+    An advisory ``flock``: the operating system drops it when its process dies, so a killed process never
+    leaves a lock behind. Where ``fcntl`` does not exist (Windows) the block runs unlocked: concurrent
+    processes then compute the same file twice, each writing it atomically.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    lock_file = Path(lock_file)
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def write_json(path: str | Path, obj: Any, sort_keys: bool = False) -> Path:

@@ -1,6 +1,8 @@
 """spap_lib.io: atomic torch saves give the same bytes for the same tensors, and a failed one leaves nothing."""
 
 import errno
+import threading
+import time
 
 import pytest
 import torch
@@ -25,3 +27,23 @@ def test_failed_save_is_an_oserror_and_leaves_no_file(tmp_path, monkeypatch):
         io.atomic_save({"w": torch.ones(1)}, tmp_path / "weights.pt")
     assert err.value.errno == errno.EIO
     assert list(tmp_path.iterdir()) == []
+
+
+def test_exclusive_makes_a_second_holder_wait(tmp_path):
+    lock, events = tmp_path / "sub" / ".x.lock", []
+    entered = threading.Event()
+
+    def first():
+        with io.exclusive(lock):
+            events.append("first in")
+            entered.set()
+            time.sleep(0.3)
+            events.append("first out")
+
+    t = threading.Thread(target=first)
+    t.start()
+    entered.wait()
+    with io.exclusive(lock):  # another open file: flock makes it wait even within one process
+        events.append("second in")
+    t.join()
+    assert events == ["first in", "first out", "second in"]

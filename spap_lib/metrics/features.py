@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from cleanfid.fid import get_batch_features, get_files_features, get_folder_features
 
 from spap_lib.errors import ConfigError, DataError
 from spap_lib.metrics.backbones import Backbone, _clean_resizer
@@ -33,6 +32,8 @@ def _to_resolution(img: np.ndarray, resolution: int | None) -> np.ndarray:
 def _features_of(
     images: Iterable[np.ndarray], backbone: Backbone, batch_size: int, resolution: int | None
 ) -> np.ndarray:
+    from cleanfid.fid import get_batch_features  # imported where used: cleanfid.fid pulls in torchvision
+
     feats, batch = [], []
     for img in images:
         img = _to_resolution(np.asarray(img), resolution)
@@ -83,6 +84,8 @@ def folder_features(
     """(N, D) features of every image under ``folder`` (recursive, clean-fid's file list and loader),
     or of ``files`` when given. ``side`` takes the left ("A") or right ("B") half of aligned A|B images.
     """
+    from cleanfid.fid import get_files_features, get_folder_features
+
     common = dict(
         num_workers=0,
         batch_size=batch_size or backbone.batch_size,

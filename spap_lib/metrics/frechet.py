@@ -18,8 +18,6 @@ import io
 import warnings
 
 import numpy as np
-import scipy.linalg
-from cleanfid.fid import frechet_distance as _cleanfid_frechet
 
 from spap_lib.errors import ConfigError
 
@@ -45,6 +43,9 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     # samples than feature dimensions (FID: 2048) the covariances are singular, for which scipy warns that
     # sqrtm "might be inaccurate". The value is still the one clean-fid reports; its small-n bias is shown
     # in the book (FID against n), so the warning is not repeated on every page.
+    import scipy.linalg  # imported where used, as the notebooks' kernels start faster without
+    from cleanfid.fid import frechet_distance as _cleanfid_frechet
+
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)

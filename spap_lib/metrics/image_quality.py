@@ -20,7 +20,6 @@ from collections.abc import Iterable
 
 import numpy as np
 import torch
-from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from spap_lib.errors import ConfigError
 
@@ -59,6 +58,8 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     a, b = _check_pair(a, b)
     if np.array_equal(a, b):
         return float("inf")
+    from skimage.metrics import peak_signal_noise_ratio  # imported here: scikit-image pulls in scipy.stats
+
     return float(peak_signal_noise_ratio(a, b, data_range=DATA_RANGE))
 
 
@@ -67,6 +68,8 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
     a, b = _check_pair(a, b)
     if min(a.shape[:2]) < 11:
         raise ConfigError(f"SSIM needs images of at least 11x11 pixels, got {a.shape[:2]}")
+    from skimage.metrics import structural_similarity
+
     return float(
         structural_similarity(
             a,

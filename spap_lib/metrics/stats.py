@@ -4,7 +4,8 @@ File: ``<root>/stats/<backbone.id>/<name>-r<resolution>-<split>.npz`` holding ``
 raw ``feats`` (for the kernel distance) and a JSON ``meta`` string (backbone, metric name, counts, a
 fingerprint of the file list). ``backbone.id`` includes the weights' hash, so retraining the stand-in
 or pointing to other Inception weights never reuses stale statistics; a changed file list (count or
-names) recomputes them. Written atomically.
+names) recomputes them. Written atomically; computed once when runs side by side ask for the same file
+(the second waits for the first, then reads its file).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from spap_lib.errors import ConfigError, DataError
-from spap_lib.io import atomic_write, list_images
+from spap_lib.io import atomic_write, exclusive, list_images
 from spap_lib.metrics.backbones import Backbone
 from spap_lib.metrics.features import folder_features
 from spap_lib.metrics.frechet import gaussian_stats
@@ -90,19 +91,39 @@ def reference_stats(
         raise DataError(f"no reference images found (folder {folder}): check the path")
     path = stats_path(root, backbone.id, name, resolution, split)
     fp = _fingerprint(file_list)
-    if path.is_file() and not refresh:
-        meta, arr = _load(path)
-        if meta.get("fingerprint") == fp and meta.get("n") == len(file_list):
-            return ReferenceStats(
-                **arr,
-                n=meta["n"],
-                name=name,
-                split=split,
-                resolution=resolution,
-                backbone_id=backbone.id,
-                metric=backbone.metric,
-                path=path,
-            )
+    identity = dict(
+        name=name, split=split, resolution=resolution, backbone_id=backbone.id, metric=backbone.metric
+    )
+    cached = None if refresh else _cached(path, fp, len(file_list), identity)
+    if cached is not None:
+        return cached
+    with exclusive(path.with_name(f".{path.name}.lock")):
+        cached = None if refresh else _cached(path, fp, len(file_list), identity)
+        if cached is not None:
+            return cached
+        return _compute(path, fp, file_list, backbone, identity, folder, side)
+
+
+def _cached(path: Path, fp: str, n: int, identity: dict) -> ReferenceStats | None:
+    """The statistics cached at ``path`` if they were computed from the same file list, else None."""
+    if not path.is_file():
+        return None
+    meta, arr = _load(path)
+    if meta.get("fingerprint") != fp or meta.get("n") != n:
+        return None
+    return ReferenceStats(**arr, n=n, **identity, path=path)
+
+
+def _compute(
+    path: Path,
+    fp: str,
+    file_list: list[Path],
+    backbone: Backbone,
+    identity: dict,
+    folder: str | Path | None,
+    side: str | None,
+) -> ReferenceStats:
+    name, split, resolution = identity["name"], identity["split"], identity["resolution"]
     feats = folder_features(None, backbone, files=file_list, side=side, resolution=resolution)
     mu, sigma = gaussian_stats(feats)
     meta = {
@@ -123,15 +144,4 @@ def reference_stats(
             np.savez(f, mu=mu, sigma=sigma, feats=feats.astype(np.float32), meta=json.dumps(meta))
 
     atomic_write(path, _write)
-    return ReferenceStats(
-        mu,
-        sigma,
-        feats.astype(np.float32),
-        n=len(file_list),
-        name=name,
-        split=split,
-        resolution=resolution,
-        backbone_id=backbone.id,
-        metric=backbone.metric,
-        path=path,
-    )
+    return ReferenceStats(mu, sigma, feats.astype(np.float32), n=len(file_list), **identity, path=path)

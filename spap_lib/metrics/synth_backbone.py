@@ -37,7 +37,7 @@ import torch.nn.functional as F
 
 from spap_lib.data.registry import DATASETS
 from spap_lib.errors import ConfigError, DataError
-from spap_lib.io import atomic_save, file_sha256, write_json
+from spap_lib.io import atomic_save, exclusive, file_sha256, write_json
 
 SYNTH_VERSION = "synth-v1"
 DEFAULT_DATASETS = tuple(DATASETS)  # every synthetic stand-in of the registry
@@ -195,24 +195,45 @@ def load_synth_backbone(
     log and ``sha256`` of the weights file. A cache made with another config is retrained.
     """
     folder = synth_backbone_dir(root)
-    weights, cfg_file = folder / "weights.pt", folder / "config.json"
-    if weights.is_file() and cfg_file.is_file():
-        info = json.loads(cfg_file.read_text())
-        if info.get("config") == _config_dict(config):
-            n_classes = len(info["train"]["classes"])
-            net = SynthFeatureNet(n_classes, config.width, config.feature_dim)
-            try:
-                net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-            except (RuntimeError, OSError) as exc:
-                raise DataError(
-                    f"cannot load {weights} ({exc.__class__.__name__}): delete {folder} to retrain"
-                ) from exc
-            info["sha256"] = file_sha256(weights)
-            return net.eval(), info
+    cached = _load_cached(folder, config)
+    if cached is not None:
+        return cached
     if not train_if_missing:
         raise DataError(
             f"no stand-in backbone cached at {folder}: run `python -m spap_lib metrics backbone-train`"
         )
+    # Two runs starting side by side (the book runs notebooks two at a time) would both train it: the second
+    # waits here instead, then loads what the first cached.
+    with exclusive(folder.with_name(f".{folder.name}.lock")):
+        cached = _load_cached(folder, config)
+        if cached is not None:
+            return cached
+        return _train_and_cache(root, folder, config, verbose)
+
+
+def _load_cached(folder: Path, config: SynthBackboneConfig) -> tuple[SynthFeatureNet, dict] | None:
+    """The cached backbone if ``folder`` holds one trained with ``config``, else None."""
+    weights, cfg_file = folder / "weights.pt", folder / "config.json"
+    if not (weights.is_file() and cfg_file.is_file()):
+        return None
+    info = json.loads(cfg_file.read_text())
+    if info.get("config") != _config_dict(config):
+        return None
+    net = SynthFeatureNet(len(info["train"]["classes"]), config.width, config.feature_dim)
+    try:
+        net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    except (RuntimeError, OSError) as exc:
+        raise DataError(
+            f"cannot load {weights} ({exc.__class__.__name__}): delete {folder} to retrain"
+        ) from exc
+    info["sha256"] = file_sha256(weights)
+    return net.eval(), info
+
+
+def _train_and_cache(
+    root: str | Path, folder: Path, config: SynthBackboneConfig, verbose: bool
+) -> tuple[SynthFeatureNet, dict]:
+    weights, cfg_file = folder / "weights.pt", folder / "config.json"
     if verbose:
         print(f"training the FD-synth stand-in backbone once ({config.steps} steps) -> {folder}")
     net, log = train_synth_backbone(default_domains(root, config), config)

@@ -1,3 +1,6 @@
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 import torch
@@ -83,6 +86,28 @@ def test_reference_stats_cache(tiny_backbone, tmp_path, random_images, monkeypat
     assert changed.n == 41
     with pytest.raises(DataError, match="does not exist"):
         reference_stats(tiny_backbone, "x", "test", 32, folder=tmp_path / "nope", root=tmp_path)
+
+
+def test_runs_asking_together_compute_the_statistics_once(
+    tiny_backbone, tmp_path, random_images, monkeypatch, write_images
+):
+    write_images(tmp_path / "ref", random_images)
+    real, calls = stats_mod.folder_features, []
+
+    def counted(*a, **k):
+        calls.append(1)
+        time.sleep(0.3)  # the other caller arrives while this one computes
+        return real(*a, **k)
+
+    monkeypatch.setattr(stats_mod, "folder_features", counted)
+    with ThreadPoolExecutor(2) as pool:
+        futures = [
+            pool.submit(reference_stats, tiny_backbone, "rand", "test", 32, tmp_path / "ref", root=tmp_path)
+            for _ in range(2)
+        ]
+        a, b = (f.result() for f in futures)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(a.sigma, b.sigma)
 
 
 def test_fd_results_carry_the_metric_name(tiny_backbone, tmp_path, random_images, write_images):

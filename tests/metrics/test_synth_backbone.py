@@ -1,3 +1,6 @@
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 import torch
@@ -67,3 +70,21 @@ def test_default_backbone_features_are_stable():
     assert bb.metric == "FD-synth" and "FID" not in bb.id
     imgs = np.random.default_rng(0).integers(0, 256, (8, 64, 64, 3), dtype=np.uint8)
     np.testing.assert_array_equal(image_features(imgs, bb), image_features(imgs, bb))
+
+
+def test_runs_starting_together_train_it_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(sb, "default_domains", lambda root, config: _domains())
+    trained = []
+    real_train = sb.train_synth_backbone
+
+    def counted(domains, config):
+        trained.append(1)
+        time.sleep(0.3)  # the other caller arrives while this one trains
+        return real_train(domains, config)
+
+    monkeypatch.setattr(sb, "train_synth_backbone", counted)
+    with ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(sb.load_synth_backbone, tmp_path, TINY, True, False) for _ in range(2)]
+        infos = [f.result()[1] for f in futures]
+    assert len(trained) == 1
+    assert infos[0]["sha256"] == infos[1]["sha256"]
