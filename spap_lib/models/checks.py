@@ -2,9 +2,17 @@
 Tables 1-3) and receptive fields (Sec. 4.6).
 
 Every number of ours is computed from a freshly built module; the paper's come from ``paper_tables.csv``.
+The modules are built on PyTorch's ``meta`` device (shapes without memory or initialisation) and without
+spectral norm, which only re-parametrises a weight (its u/v vectors are buffers): the counts and receptive
+fields are those of the real networks (``tests/models/test_checks.py`` builds both), at 1/50 of the time --
+the full-size SNDCGAN's spectral-norm power iterations alone took ~5 s per page.
 """
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TypeVar
 
 import torch
 
@@ -23,17 +31,30 @@ from spap_lib.models import (
 )
 from spap_lib.paper import paper_value
 
+T = TypeVar("T")
 
+
+def _shapes_only(fn: Callable[[], T]) -> Callable[[], T]:
+    """Run ``fn`` with new tensors on the meta device (see the module docstring)."""
+
+    @functools.wraps(fn)
+    def wrapper() -> T:
+        with torch.device("meta"):
+            return fn()
+
+    return wrapper
+
+
+@_shapes_only
 def parameter_table() -> list[dict]:
     """Trainable parameters of G and D per variant at paper scale (SNDCGAN 128 px, CycleGAN 256 px), and of
     the baselines Pix2Pix and SCAN at 256 px (SELF-MOD is an SNDCGAN variant)."""
-    torch.manual_seed(0)
     rows = []
-    base_g = count_parameters(SNDCGANGenerator("vanilla", 128))
+    base_g = count_parameters(SNDCGANGenerator("vanilla", 128, sn=False))
     paper_base = paper_value("table1", SNDCGAN_LABELS["vanilla"], "params_G_millions")
     for variant in variants_for("gan"):
-        g = count_parameters(SNDCGANGenerator(variant, 128))
-        d = count_parameters(SNDCGANDiscriminator(variant, 128))
+        g = count_parameters(SNDCGANGenerator(variant, 128, sn=False))
+        d = count_parameters(SNDCGANDiscriminator(variant, 128, sn=False))
         paper_m = None
         if variant != "selfmod":  # the paper gives no count for SELF-MOD
             paper_m = paper_value("table1", SNDCGAN_LABELS[variant], "params_G_millions")
@@ -100,6 +121,7 @@ def parameter_table() -> list[dict]:
     return rows
 
 
+@_shapes_only
 def receptive_field_table() -> list[dict]:
     """Receptive field of every discriminator variant, computed from the modules, beside Sec. 4.6."""
     sec = "sec4_6"
@@ -115,7 +137,9 @@ def receptive_field_table() -> list[dict]:
                 "discriminator": "SNDCGAN D (128px)",
                 "variant": variant,
                 "placement": "conv 3 (4x4/2 on the 64x64 map)" if variant != "vanilla" else "-",
-                "receptive_field": discriminator_receptive_field(SNDCGANDiscriminator(variant, 128)),
+                "receptive_field": discriminator_receptive_field(
+                    SNDCGANDiscriminator(variant, 128, sn=False)
+                ),
                 "paper": int(paper_value(sec, claim, "receptive_field")) if claim else None,
             }
         )
@@ -125,7 +149,7 @@ def receptive_field_table() -> list[dict]:
             "variant": "spap_c2f",
             "placement": "conv 4 (3x3/1 on the 32x32 map), not the paper's stated layer",
             "receptive_field": discriminator_receptive_field(
-                SNDCGANDiscriminator("spap_c2f", 128, atrous_layer=4)
+                SNDCGANDiscriminator("spap_c2f", 128, atrous_layer=4, sn=False)
             ),
             "paper": int(paper_value(sec, "SNDCGAN D + atrous", "receptive_field")),
         }
