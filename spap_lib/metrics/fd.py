@@ -14,11 +14,7 @@ import numpy as np
 
 from spap_lib.errors import ConfigError
 from spap_lib.metrics.backbones import Backbone
-from spap_lib.metrics.frechet import (
-    frechet_distance,
-    gaussian_stats,
-    kernel_distance,
-)
+from spap_lib.metrics.frechet import frechet_distance_to, kernel_distance
 from spap_lib.metrics.stats import ReferenceStats
 
 
@@ -61,8 +57,7 @@ def fd_from_features(
 ) -> FDResult:
     """FD (and KD) of a feature set against reference statistics."""
     _check(backbone, reference)
-    mu, sigma = gaussian_stats(feats)
-    value = frechet_distance(mu, sigma, reference.mu, reference.sigma)
+    value = frechet_distance_to(feats, reference.mu, reference.sigma)
     kd = kernel_distance(feats, reference.feats, seed=kernel_seed) if kernel else None
     return FDResult(
         metric=backbone.metric,

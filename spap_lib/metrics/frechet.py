@@ -3,6 +3,12 @@
 - ``frechet_distance``: d^2 = |mu1 - mu2|^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2)) between the Gaussians
   fitted to two feature sets (Heusel et al. 2017); computed by clean-fid's ``frechet_distance``
   (scipy ``sqrtm``, eps-regularised when the product is singular).
+- ``frechet_distance_to``: the same d^2 of a feature set of N < D images (250 or 1,000 generated images
+  against 2,048 Inception features) without the D x D square root: with A the centred features / sqrt(N-1)
+  (so S1 = A A^T), the non-zero eigenvalues of S2 S1 = (S2 A) A^T are those of the N x N symmetric PSD
+  matrix A^T S2 A (Sylvester), so Tr (S1 S2)^(1/2) = sum sqrt(eigvalsh(A^T S2 A)). Exact, not an
+  approximation: it agrees with clean-fid's value to ~1e-7 relative (tests), where scipy's ``sqrtm`` of the
+  singular product is the less accurate of the two, and costs 0.1 s instead of 20-40 s on one CPU thread.
 - ``kernel_distance``: the unbiased MMD^2 with the cubic polynomial kernel k(x, y) = (x.y / d + 1)^3
   averaged over random subsets (Bińkowski et al. 2018), clean-fid's formula and defaults (100 subsets of
   at most 1,000), but with a seeded random generator so it is reproducible (clean-fid's
@@ -52,9 +58,31 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
         return float(_cleanfid_frechet(mu1, sigma1, mu2, sigma2))
 
 
+def frechet_distance_to(feats: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> float:
+    """Fréchet distance between the Gaussian fitted to an (N, D) feature set and N(mu, sigma); by the N x N
+    eigenvalue route when N <= D (see the module docstring), else by :func:`frechet_distance`."""
+    feats = np.asarray(feats, dtype=np.float64)
+    mu_f, sigma_f = gaussian_stats(feats)
+    n, d = feats.shape
+    if n > d:
+        return frechet_distance(mu_f, sigma_f, mu, sigma)
+    mu, sigma = np.atleast_1d(mu), np.atleast_2d(sigma)
+    if mu.shape != mu_f.shape or sigma.shape != sigma_f.shape:
+        raise ConfigError(
+            f"feature dimensions differ ({mu_f.shape} vs {mu.shape}): both sets must come from the same backbone"
+        )
+    a = (feats - mu_f).T / np.sqrt(n - 1)  # (D, N): sigma_f = a @ a.T
+    inner = a.T @ sigma @ a
+    eig = np.linalg.eigvalsh((inner + inner.T) / 2)
+    trace_sqrt = np.sqrt(np.clip(eig, 0.0, None)).sum()  # tiny negative eigenvalues are rounding
+    diff = mu_f - mu
+    return float(diff @ diff + np.trace(sigma_f) + np.trace(sigma) - 2 * trace_sqrt)
+
+
 def frechet_distance_features(feats1: np.ndarray, feats2: np.ndarray) -> float:
     """Fréchet distance between the Gaussians fitted to two (N, D) feature sets."""
-    return frechet_distance(*gaussian_stats(feats1), *gaussian_stats(feats2))
+    small, large = sorted((np.asarray(feats1), np.asarray(feats2)), key=len)
+    return frechet_distance_to(small, *gaussian_stats(large))
 
 
 def kernel_distance(

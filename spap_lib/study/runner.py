@@ -43,7 +43,7 @@ from spap_lib.metrics import (
     select_backbone,
     to_uint8,
 )
-from spap_lib.metrics.frechet import frechet_distance, gaussian_stats
+from spap_lib.metrics.frechet import frechet_distance_to
 from spap_lib.reports.evaluate import paired_test_set, translate
 from spap_lib.study import plan as P
 from spap_lib.training import load_generators, sample, train
@@ -313,23 +313,21 @@ def fid_vs_n(
     feats = _generated_features(G, max(P.FID_VS_N), bb)
     rows = []
     for n in P.FID_VS_N:
-        mu, sigma = gaussian_stats(feats[:n])
         rows.append(
             {
                 "images": "generated",
                 "n": n,
-                "FID": frechet_distance(mu, sigma, ref.mu, ref.sigma),
+                "FID": frechet_distance_to(feats[:n], ref.mu, ref.sigma),
                 "KID": kernel_distance(feats[:n], ref.feats),
             }
         )
     test = FaceDataset(face_folder(data_root), split="test").paths
     real = image_features(np.stack([np.asarray(_load_rgb(p)) for p in test]), bb)
-    mu, sigma = gaussian_stats(real)
     rows.append(
         {
             "images": "real (held-out test faces)",
             "n": len(real),
-            "FID": frechet_distance(mu, sigma, ref.mu, ref.sigma),
+            "FID": frechet_distance_to(real, ref.mu, ref.sigma),
             "KID": kernel_distance(real, ref.feats),
         }
     )

@@ -6,6 +6,7 @@ from spap_lib.errors import ConfigError
 from spap_lib.metrics import (
     frechet_distance,
     frechet_distance_features,
+    frechet_distance_to,
     gaussian_stats,
     kernel_distance,
 )
@@ -61,3 +62,26 @@ def test_gaussian_stats_and_errors():
         frechet_distance(mu, sigma, np.zeros(4), np.eye(4))
     with pytest.raises(ConfigError):
         gaussian_stats(feats[:1])
+
+
+@pytest.mark.parametrize(("n", "d"), [(20, 64), (64, 64), (150, 256)])
+def test_few_images_against_statistics_equal_cleanfid_sqrtm(n, d):
+    rng = np.random.default_rng(n)
+    mix = rng.normal(size=(d, d)) / np.sqrt(d)
+    ref = rng.normal(size=(3 * d, d)) @ mix
+    gen = rng.normal(0.2, 1.3, size=(n, d)) @ mix  # N <= D: the generated covariance is singular
+    mu, sigma = gaussian_stats(ref)
+    fast = frechet_distance_to(gen, mu, sigma)
+    assert fast == pytest.approx(frechet_distance(*gaussian_stats(gen), mu, sigma), rel=1e-6)
+    assert frechet_distance_features(gen, ref) == fast  # the smaller set takes the eigenvalue route
+    assert fast > 0
+
+
+def test_many_images_take_the_sqrtm_route_and_dimensions_are_checked():
+    rng = np.random.default_rng(3)
+    feats, ref = rng.normal(size=(40, 8)), rng.normal(size=(60, 8))
+    mu, sigma = gaussian_stats(ref)
+    assert frechet_distance_to(feats, mu, sigma) == frechet_distance(*gaussian_stats(feats), mu, sigma)
+    assert abs(frechet_distance_to(feats[:5], *gaussian_stats(feats[:5]))) < 1e-6  # a set against itself
+    with pytest.raises(ConfigError, match="same backbone"):
+        frechet_distance_to(feats[:5], np.zeros(4), np.eye(4))
