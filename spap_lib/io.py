@@ -70,12 +70,14 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
 
 @contextlib.contextmanager
 def exclusive(lock_file: str | Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``lock_file`` (created if missing) for the block; another process entering
-    waits until this one leaves. For "compute once, cache, reuse": re-check the cache inside the block.
+    """Hold an exclusive lock on ``lock_file`` for the block; another process entering waits until this one
+    leaves. For "compute once, cache, reuse": re-check the cache inside the block.
 
-    An advisory ``flock``: the operating system drops it when its process dies, so a killed process never
-    leaves a lock behind. Where ``fcntl`` does not exist (Windows) the block runs unlocked: concurrent
-    processes then compute the same file twice, each writing it atomically.
+    An advisory ``flock``, which the operating system drops when its process dies: a killed process leaves
+    at most an unlocked file, never a held lock. The holder deletes the file when it leaves, so nothing stays
+    behind; a waiter that then wakes on the deleted file sees its inode gone and locks the new one. Where
+    ``fcntl`` does not exist (Windows) the block runs unlocked: concurrent processes then compute the same
+    file twice, each writing it atomically.
     """
     try:
         import fcntl
@@ -84,12 +86,20 @@ def exclusive(lock_file: str | Path) -> Iterator[None]:
         return
     lock_file = Path(lock_file)
     lock_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_file, "a") as f:
+    while True:
+        f = open(lock_file, "a")  # noqa: SIM115 - held across the yield, closed after it
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+            if os.fstat(f.fileno()).st_ino == os.stat(lock_file).st_ino:
+                break  # the file we locked is still the one at the path
+        except FileNotFoundError:
+            pass
+        f.close()
+    try:
+        yield
+    finally:
+        lock_file.unlink(missing_ok=True)
+        f.close()  # releases the lock
 
 
 def write_json(path: str | Path, obj: Any, sort_keys: bool = False) -> Path:

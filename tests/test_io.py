@@ -47,3 +47,24 @@ def test_exclusive_makes_a_second_holder_wait(tmp_path):
         events.append("second in")
     t.join()
     assert events == ["first in", "first out", "second in"]
+    assert not lock.exists()  # the holder deletes it on leaving: nothing is left behind
+
+
+def test_exclusive_stays_exclusive_while_holders_delete_the_file(tmp_path):
+    lock, inside, overlaps = tmp_path / ".x.lock", [0], []
+
+    def worker():
+        for _ in range(30):
+            with io.exclusive(lock):
+                inside[0] += 1
+                overlaps.append(inside[0])
+                time.sleep(0.001)
+                inside[0] -= 1
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(overlaps) == 90 and max(overlaps) == 1
+    assert not lock.exists()
