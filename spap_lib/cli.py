@@ -14,7 +14,7 @@ import sys
 from spap_lib.errors import SpapError
 
 # Modules that register sub-commands, in the order `--help` lists them.
-_COMMAND_MODULES = (
+COMMAND_MODULES = (
     "spap_lib.models.cli",
     "spap_lib.data.cli",
     "spap_lib.metrics.cli",
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in _COMMAND_MODULES:
+    for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser
 

@@ -9,24 +9,11 @@ import threading
 import zipfile
 
 import pytest
+from archive_bytes import tar_gz
 
 from spap_lib.cli import main
 from spap_lib.data.download import REGISTRY, Archive, download, manual_steps, safe_extract
 from spap_lib.errors import ConfigError, DataError
-
-
-def _tar(members, links=()):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-        for name, target, kind in links:
-            info = tarfile.TarInfo(name)
-            info.type, info.linkname = kind, target
-            tf.addfile(info)
-    return buf.getvalue()
 
 
 def _zip(members):
@@ -82,7 +69,7 @@ def test_registry_and_manual_steps():
 
 def test_good_tar_download_is_idempotent_and_records_hash(server, tmp_path):
     base, files = server
-    data = _tar(GOOD)
+    data = tar_gz(GOOD)
     files["/pix2pix/datasets/facades.tar.gz"] = data
     out = download("facades", tmp_path, base=base)
     assert out == tmp_path / "facades"
@@ -95,7 +82,7 @@ def test_good_tar_download_is_idempotent_and_records_hash(server, tmp_path):
     files.clear()  # a second call does not touch the network
     assert download("facades", tmp_path, base=base) == out
     # trust on first use: a changed file on the server is refused on re-download
-    files["/pix2pix/datasets/facades.tar.gz"] = _tar({"facades/x.png": b"other"})
+    files["/pix2pix/datasets/facades.tar.gz"] = tar_gz({"facades/x.png": b"other"})
     with pytest.raises(DataError, match="SHA-256 mismatch"):
         download("facades", tmp_path, base=base, force=True)
     assert (out / "train" / "1.png").is_file()  # the old copy is untouched
@@ -114,7 +101,7 @@ def test_zip_with_env_base_and_expected_hash(server, tmp_path, monkeypatch):
 
 def test_truncated_transfer_is_never_kept(server, tmp_path):
     base, files = server
-    files["/cut.tar.gz"] = _tar(GOOD)
+    files["/cut.tar.gz"] = tar_gz(GOOD)
     spec = Archive("cut", "cut.tar.gz", "test")
     with pytest.raises(DataError, match="truncated download: got"):
         download("cut", tmp_path, base=base, archive=spec)
@@ -124,7 +111,7 @@ def test_truncated_transfer_is_never_kept(server, tmp_path):
 
 def test_size_mismatch_and_truncated_archive(server, tmp_path):
     base, files = server
-    data = _tar(GOOD)
+    data = tar_gz(GOOD)
     files["/a.tar.gz"] = data[: len(data) // 2]  # served whole, but the archive itself is cut
     with pytest.raises(DataError, match="size mismatch"):
         download("a", tmp_path, base=base, archive=Archive("a", "a.tar.gz", "t", size=len(data)))
@@ -155,7 +142,7 @@ def test_zip_slip_refused(server, tmp_path):
 )
 def test_unsafe_tar_members_refused(tmp_path, members, links, match):
     arch = tmp_path / "x.tar.gz"
-    arch.write_bytes(_tar(members, links))
+    arch.write_bytes(tar_gz(members, links))
     with pytest.raises(DataError, match=match):
         safe_extract(arch, tmp_path / "out")
     assert not (tmp_path / "out" / "d" / "f").exists()  # nothing written before the check
@@ -163,7 +150,7 @@ def test_unsafe_tar_members_refused(tmp_path, members, links, match):
 
 def test_links_inside_target_are_fine(tmp_path):
     arch = tmp_path / "x.tar.gz"
-    arch.write_bytes(_tar({"d/f": b"x"}, [("d/s", "f", tarfile.SYMTYPE), ("d/h", "d/f", tarfile.LNKTYPE)]))
+    arch.write_bytes(tar_gz({"d/f": b"x"}, [("d/s", "f", tarfile.SYMTYPE), ("d/h", "d/f", tarfile.LNKTYPE)]))
     safe_extract(arch, tmp_path / "out")
     assert (tmp_path / "out/d/s").read_bytes() == b"x" and (tmp_path / "out/d/h").read_bytes() == b"x"
 
@@ -189,7 +176,7 @@ def test_server_down_and_existing_folder(tmp_path):
 
 def test_cli(server, tmp_path, capsys):
     base, files = server
-    files["/pix2pix/datasets/maps.tar.gz"] = _tar({"maps/train/1.png": b"1"})
+    files["/pix2pix/datasets/maps.tar.gz"] = tar_gz({"maps/train/1.png": b"1"})
     assert main(["data", "download", "maps", "--root", str(tmp_path), "--base-url", base]) == 0
     assert str(tmp_path / "maps") in capsys.readouterr().out
     assert main(["data", "download", "celeba_hq", "--root", str(tmp_path)]) == 1
@@ -206,7 +193,7 @@ def _only_downloads_left(root):
 
 def test_symlink_chain_in_download_refused(server, tmp_path):
     base, files = server
-    files["/pix2pix/datasets/facades.tar.gz"] = _tar(
+    files["/pix2pix/datasets/facades.tar.gz"] = tar_gz(
         {"facades/train/1.png": b"1"},
         [
             ("facades/a/b/l", "../../..", tarfile.SYMTYPE),
@@ -225,7 +212,7 @@ def test_hardlink_through_chain_copies_nothing_from_outside(server, tmp_path):
     base, files = server
     root = tmp_path / "root"
     (tmp_path / "secret.txt").write_bytes(b"secret")
-    files["/pix2pix/datasets/facades.tar.gz"] = _tar(
+    files["/pix2pix/datasets/facades.tar.gz"] = tar_gz(
         {"facades/train/1.png": b"1"},
         [
             ("facades/a/l", "..", tarfile.SYMTYPE),
@@ -240,7 +227,7 @@ def test_hardlink_through_chain_copies_nothing_from_outside(server, tmp_path):
 def test_links_out_of_the_dataset_folder_refused(server, tmp_path):
     # inside the temporary folder, but it would point at the data root once facades/ is moved
     base, files = server
-    files["/pix2pix/datasets/facades.tar.gz"] = _tar(
+    files["/pix2pix/datasets/facades.tar.gz"] = tar_gz(
         {"facades/train/1.png": b"1"}, [("facades/up", "..", tarfile.SYMTYPE)]
     )
     with pytest.raises(DataError, match="link 'up' leads outside the dataset folder"):
@@ -250,7 +237,7 @@ def test_links_out_of_the_dataset_folder_refused(server, tmp_path):
 
 def test_archive_links_cannot_redirect_our_files(server, tmp_path):
     base, files = server
-    files["/pix2pix/datasets/facades.tar.gz"] = _tar(
+    files["/pix2pix/datasets/facades.tar.gz"] = tar_gz(
         {"facades/train/1.png": b"1", ".hidden/x.png": b"x"},
         [
             ("facades/.complete.json", "train/1.png", tarfile.SYMTYPE),
@@ -266,7 +253,7 @@ def test_archive_links_cannot_redirect_our_files(server, tmp_path):
 
 def test_top_level_link_is_not_followed_out(server, tmp_path):
     base, files = server
-    files["/pix2pix/datasets/facades.tar.gz"] = _tar(
+    files["/pix2pix/datasets/facades.tar.gz"] = tar_gz(
         {".real/train/1.png": b"1"}, [("facades", ".real", tarfile.SYMTYPE)]
     )
     out = download("facades", tmp_path, base=base)

@@ -29,14 +29,13 @@ import socket
 import sys
 import traceback
 
+# The entry point, every module that registers a sub-command, and what the commands import when they run
+# (the library imports clean-fid and scikit-image only where they are used).
 PRELOAD = (
     "spap_lib.cli",
-    "spap_lib.models.cli",
-    "spap_lib.data.cli",
-    "spap_lib.metrics.cli",
-    "spap_lib.reports.cli",
-    "spap_lib.training.cli",
-    "spap_lib.study.cli",
+    *importlib.import_module("spap_lib.cli").COMMAND_MODULES,
+    "cleanfid.fid",
+    "skimage.metrics",
     "spap_lib.training",
     "spap_lib.data.download",
     "spap_lib.metrics.backbones",

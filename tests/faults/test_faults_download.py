@@ -5,32 +5,17 @@ hashes, hostile archives, half-downloaded datasets, a full disk, a killed downlo
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import subprocess
 import sys
 import tarfile
 
 import pytest
+from archive_bytes import tar_gz as tar
 from faultkit import Ctx, Result, Row, Step, check_result, kill_when
 
 PATH = "pix2pix/datasets/facades.tar.gz"
 DL = ["data", "download", "facades", "--root", "{root}", "--base-url", "{url}"]
-
-
-def tar(members: dict[str, bytes], links: list[tuple[str, str, bytes]] = ()) -> bytes:
-    """A .tar.gz of ``members`` (name -> bytes) then ``links`` (name, target, tarfile.SYMTYPE/LNKTYPE)."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-        for name, target, kind in links:
-            info = tarfile.TarInfo(name)
-            info.type, info.linkname = kind, target
-            tf.addfile(info)
-    return buf.getvalue()
 
 
 GOOD = tar({"facades/train/1.png": b"png-bytes", "facades/test/2.png": b"more"})
