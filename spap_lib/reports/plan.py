@@ -119,10 +119,6 @@ def book_plan(preset: str) -> list[Job]:
                     **data_root(dataset),
                 )
                 translation_runs[dataset].append(name)
-    # Order: the first SNDCGAN run computes what every Table 1 run scores against (the FID reference
-    # statistics: minutes of Inception on one thread; smoke: the FD-synth backbone), and a run that needs
-    # them meanwhile waits for them; so the translation runs go beside it and the other SNDCGAN runs after.
-    jobs[:] = [j for j in jobs if j.name not in gan_runs[1:]] + [j for j in jobs if j.name in gan_runs[1:]]
     # the replication study is archived, not run by the book: the page renders results/study in seconds
     short = f"{run_dir(preset, 'sndcgan-spap_c2f-s0')}"
     page(

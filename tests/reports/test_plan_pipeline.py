@@ -25,17 +25,6 @@ def test_plan_covers_every_variant_and_orders_dependencies(preset):
     assert all(j.parameters.get("preset", preset) == preset for j in jobs)
 
 
-@pytest.mark.parametrize("preset", ["smoke", "cpu"])
-def test_one_sndcgan_run_starts_the_experiments_and_translation_runs_go_beside_it(preset):
-    names = [j.name for j in book_plan(preset)]
-    experiments = [
-        n for n in names if n.startswith(("sndcgan-", "segmenter-", "cyclegan-", "scan-", "pix2pix-"))
-    ]
-    gan = [n for n in experiments if n.startswith("sndcgan-")]
-    assert experiments[0] == gan[0] == "sndcgan-vanilla-s0"  # computes the reference statistics once
-    assert experiments[-len(gan) + 1 :] == gan[1:]  # the other SNDCGAN runs after every translation run
-
-
 def test_unknown_preset():
     with pytest.raises(ConfigError, match="unknown preset"):
         book_plan("huge")
