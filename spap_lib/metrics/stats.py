@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from spap_lib.errors import ConfigError, DataError
-from spap_lib.io import atomic_write, exclusive, list_images
+from spap_lib.io import atomic_write, compute_once, list_images
 from spap_lib.metrics.backbones import Backbone
 from spap_lib.metrics.features import folder_features
 from spap_lib.metrics.frechet import gaussian_stats
@@ -94,14 +94,11 @@ def reference_stats(
     identity = dict(
         name=name, split=split, resolution=resolution, backbone_id=backbone.id, metric=backbone.metric
     )
-    cached = None if refresh else _cached(path, fp, len(file_list), identity)
-    if cached is not None:
-        return cached
-    with exclusive(path.with_name(f".{path.name}.lock")):
-        cached = None if refresh else _cached(path, fp, len(file_list), identity)
-        if cached is not None:
-            return cached
-        return _compute(path, fp, file_list, backbone, identity, folder, side)
+    return compute_once(
+        path,
+        lambda: None if refresh else _cached(path, fp, len(file_list), identity),
+        lambda: _compute(path, fp, file_list, backbone, identity, folder, side),
+    )
 
 
 def _cached(path: Path, fp: str, n: int, identity: dict) -> ReferenceStats | None:

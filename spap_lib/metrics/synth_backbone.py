@@ -37,7 +37,7 @@ import torch.nn.functional as F
 
 from spap_lib.data.registry import DATASETS
 from spap_lib.errors import ConfigError, DataError
-from spap_lib.io import atomic_save, exclusive, file_sha256, write_json
+from spap_lib.io import atomic_save, compute_once, file_sha256, write_json
 
 SYNTH_VERSION = "synth-v1"
 DEFAULT_DATASETS = tuple(DATASETS)  # every synthetic stand-in of the registry
@@ -195,20 +195,18 @@ def load_synth_backbone(
     log and ``sha256`` of the weights file. A cache made with another config is retrained.
     """
     folder = synth_backbone_dir(root)
-    cached = _load_cached(folder, config)
-    if cached is not None:
-        return cached
     if not train_if_missing:
-        raise DataError(
-            f"no stand-in backbone cached at {folder}: run `python -m spap_lib metrics backbone-train`"
-        )
-    # Two runs starting side by side (the book runs notebooks two at a time) would both train it: the second
-    # waits here instead, then loads what the first cached.
-    with exclusive(folder.with_name(f".{folder.name}.lock")):
         cached = _load_cached(folder, config)
-        if cached is not None:
-            return cached
-        return _train_and_cache(root, folder, config, verbose)
+        if cached is None:
+            raise DataError(
+                f"no stand-in backbone cached at {folder}: run `python -m spap_lib metrics backbone-train`"
+            )
+        return cached
+    # Two runs starting side by side (the book runs notebooks two at a time) would both train it: the second
+    # waits instead, then loads what the first cached.
+    return compute_once(
+        folder, lambda: _load_cached(folder, config), lambda: _train_and_cache(root, folder, config, verbose)
+    )
 
 
 def _load_cached(folder: Path, config: SynthBackboneConfig) -> tuple[SynthFeatureNet, dict] | None:

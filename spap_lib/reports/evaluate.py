@@ -82,8 +82,8 @@ class FIDProtocol:
 
 
 # Per preset. smoke: the FD-synth stand-in, because an Inception FID costs ~0.1 s per image on 2 cores
-# (benchmarks/bench_fid.py), too much for a pipeline test of seconds. cpu: FID on 250 generated images against the first 1,000 training images -- ~45 s per run,
-# the reference once (cached) -- FID at that n is far above its large-n value (the Table 1 page shows by how
+# (benchmarks/bench_fid.py), too much for a pipeline test of seconds. cpu: FID on 250 generated images
+# against the first 1,000 training images -- ~45 s per run, the reference once (cached) -- FID at that n is far above its large-n value (the Table 1 page shows by how
 # much) and is compared between variants only; KID, unbiased, beside it. paper: FID on 10,000 generated
 # images against the training split.
 FID_PROTOCOLS = {
