@@ -20,6 +20,7 @@ from typing import Any
 
 from spap_lib.errors import DataError
 from spap_lib.study import plan as P
+from spap_lib.training.config import config_to_dict
 
 REQUIRED = ("name", "part", "variant", "seed", "config", "final", "curve", "verify", "losses", "provenance")
 REQUIRED_PROVENANCE = (
@@ -58,6 +59,22 @@ def load_runs(root: str | Path = P.ARCHIVE_ROOT, part: str | None = None) -> lis
     return [read_run(run_path(s, root)) for s in P.study_plan(part) if run_path(s, root).is_file()]
 
 
+def check_config(record: dict[str, Any], spec: P.RunSpec, path: str | Path) -> None:
+    """An archived run must have trained the plan's config for it (the data root aside): a plan version only
+    adds runs, so a changed recipe would silently mix two experiments in one table."""
+    planned = config_to_dict(spec.config())
+    differ = sorted(
+        k
+        for k in set(planned) | set(record["config"])
+        if k != "data_root" and planned.get(k) != record["config"].get(k)
+    )
+    if differ:
+        raise DataError(
+            f"{path} was trained with another config than the plan's ({', '.join(differ)}): "
+            "re-run it with `python -m spap_lib study run` after deleting its folder"
+        )
+
+
 @dataclass(frozen=True)
 class Completeness:
     archived: list[str]
@@ -70,12 +87,13 @@ class Completeness:
 
 
 def completeness(root: str | Path = P.ARCHIVE_ROOT, part: str | None = None) -> Completeness:
-    """Which runs of the plan are archived (and valid) and which are missing."""
+    """Which runs of the plan are archived (and valid: a complete record of the plan's config for that run,
+    whichever plan version wrote it) and which are missing."""
     archived, missing = [], []
     for spec in P.study_plan(part):
         path = run_path(spec, root)
         if path.is_file():
-            read_run(path)  # raises on an invalid record
+            check_config(read_run(path), spec, path)  # raises on an invalid record
             archived.append(spec.name)
         else:
             missing.append(spec.name)

@@ -19,5 +19,5 @@ def test_first_archived_run_of_each_part_verifies(part, tmp_path):
 
 
 def test_every_archived_record_is_complete():
-    c = completeness(P.ARCHIVE_ROOT)  # raises on a record missing a field or provenance
+    c = completeness(P.ARCHIVE_ROOT)  # raises on a record missing a field or trained off the plan's config
     assert set(c.archived) <= {s.name for s in P.study_plan()}

@@ -4,7 +4,6 @@ import pytest
 
 from spap_lib.errors import ConfigError
 from spap_lib.study import plan as P
-from spap_lib.study.plan import STUDY_VARIANTS as VARIANTS
 
 
 def test_plan_covers_every_variant_and_seed_pilot_first():
@@ -13,8 +12,12 @@ def test_plan_covers_every_variant_and_seed_pilot_first():
     assert len(names) == len(set(names))
     for part in P.PARTS.values():
         assert {(s.variant, s.seed) for s in specs if s.part == part.name} == {
-            (v, s) for v in VARIANTS for s in part.seeds
+            (v, s) for v in part.variants for s in part.seeds
         }
+    # the paper's method and ablation in both parts; Table 1's SELF-MOD baseline in synthesis (version 2)
+    assert (
+        P.SYNTHESIS.variants == (*P.STUDY_VARIANTS, "selfmod") and P.TRANSLATION.variants == P.STUDY_VARIANTS
+    )
     n_pilot = 2 * len(P.PILOT_SEEDS)
     assert all(s.is_pilot for s in specs[:n_pilot])
     assert not any(s.is_pilot for s in specs[n_pilot:])

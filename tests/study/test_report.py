@@ -1,7 +1,8 @@
-"""The chapter's headline sentence: computed from the paired seeds, provisional until every planned seed is in."""
+"""The chapter's headline sentence (computed from the paired seeds, provisional until every planned seed is in)
+and the paper's effect each variant is compared with."""
 
 from spap_lib.study import plan as P
-from spap_lib.study.report import headline
+from spap_lib.study.report import METRICS, headline, paper_basis, paper_effect, paper_effect_text
 
 
 def _run(variant: str, seed: int, fid: float) -> dict:
@@ -26,3 +27,15 @@ def test_provisional_until_every_planned_seed_is_archived():
 def test_one_seed_gives_no_verdict():
     out = headline(_runs(1))
     assert out["verdict"] == "not yet measured" and "1 paired seed(s)" in out["sentence"]
+
+
+def test_selfmod_is_compared_best_against_best_and_says_so():
+    fid = METRICS["synthesis"][0]
+    # the paper's Table 1 gives SELF-MOD's best run only: 22.51 against vanilla's best 25.42
+    assert paper_basis("synthesis", "selfmod", fid) == "fid_best"
+    assert abs(paper_effect("synthesis", "selfmod", fid) - (22.51 / 25.42 - 1)) < 1e-12
+    assert paper_effect_text("synthesis", "selfmod", fid) == "-11.4% (best runs)"
+    # the others keep the medians, and need no label
+    assert paper_basis("synthesis", "spap_c2f", fid) == "fid_median"
+    assert paper_effect_text("synthesis", "spap_c2f", fid) == "-23.0%"
+    assert paper_basis("synthesis", "vanilla", fid) is None

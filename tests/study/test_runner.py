@@ -30,6 +30,12 @@ def test_archive_schema_and_provenance(tiny_study):
     out2 = _run("synthesis-spap_c2f-s1", tiny_study)
     assert not (out2 / "generator_fp16.pt").exists()
     assert read_run(out2 / "run.json")["fid_at"] is None
+    # the Table 1 baseline runs through the same code (plan version 2), its seed-0 weights archived
+    out3 = _run("synthesis-selfmod-s0", tiny_study)
+    rec3 = read_run(out3 / "run.json")
+    assert (
+        (out3 / "generator_fp16.pt").exists() and rec3["variant"] == "selfmod" and rec3["study_version"] == 2
+    )
 
 
 def test_translation_run_scores_both_directions(tiny_study):
@@ -99,6 +105,12 @@ def test_completeness_and_fid_vs_n(tiny_study):
     del rec["provenance"]["git_commit"]
     path.write_text(json.dumps(rec))
     with pytest.raises(DataError, match="provenance.git_commit"):
+        completeness(archive)
+    # a run trained with another recipe than the plan's cannot join its table
+    rec["provenance"]["git_commit"] = "0" * 40
+    rec["config"]["lr_g"] *= 2
+    path.write_text(json.dumps(rec))
+    with pytest.raises(DataError, match=r"another config than the plan's \(lr_g\)"):
         completeness(archive)
     shutil.rmtree(archive)
 
