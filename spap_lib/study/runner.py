@@ -15,7 +15,6 @@ archive exists are skipped, so an interrupted study resumes with ``study run --r
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import json
 import os
 import platform
@@ -69,7 +68,7 @@ def facade_folder(data_root: str | Path = P.DATA_ROOT) -> Path:
 def face_reference(kind: str, data_root: str | Path = P.DATA_ROOT):
     """(backbone, reference statistics) of the first ``FID_N_REFERENCE`` training faces; kind inception|synth.
 
-    Computed once and cached (``spap_lib.metrics.reference_stats``); a file lock makes a second worker wait
+    Computed once and cached by ``spap_lib.metrics.reference_stats``, whose lock makes a second worker wait
     for the first instead of computing the same statistics again.
     """
     folder = face_folder(data_root)
@@ -79,11 +78,7 @@ def face_reference(kind: str, data_root: str | Path = P.DATA_ROOT):
         raise ConfigError(f"{folder} has {len(files)} training faces, the study needs {P.FID_N_REFERENCE}")
     name = f"{folder.name}-first{P.FID_N_REFERENCE}"
     size = P.SYNTHESIS.overrides["image_size"]
-    lock = Path(data_root) / "stats" / f".study-{kind}.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        return bb, reference_stats(bb, name, "train", size, files=files, root=data_root)
+    return bb, reference_stats(bb, name, "train", size, files=files, root=data_root)
 
 
 def prepare(data_root: str | Path = P.DATA_ROOT, parts: tuple[str, ...] = tuple(P.PARTS)) -> None:
