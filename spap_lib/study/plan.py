@@ -129,6 +129,13 @@ PILOT_FID_AT = 0.8  # pilot runs are also scored by FID at 80% of the steps (is 
 WEIGHTS_SEEDS = (0,)  # generator weights archived (fp16) for these seeds of every variant
 
 
+def total_steps(c: Config) -> int:
+    """Training steps of a study config: generator steps (gan), iterations of all epochs (cyclegan)."""
+    if c.kind == "gan":
+        return c.steps
+    return (c.n_epochs + c.n_epochs_decay) * c.max_iters_per_epoch
+
+
 @dataclass(frozen=True)
 class RunSpec:
     """One run of the study: part, variant, seed; its name and its full training config."""
@@ -151,10 +158,7 @@ class RunSpec:
         return make_config(part.kind, "cpu", fields)
 
     def total_steps(self) -> int:
-        c = self.config()
-        if c.kind == "gan":
-            return c.steps
-        return (c.n_epochs + c.n_epochs_decay) * c.max_iters_per_epoch
+        return total_steps(self.config())
 
     def curve_steps(self) -> list[int]:
         """Steps where the run is scored over training: every 1/curve_points of the steps, the last included."""

@@ -24,6 +24,7 @@ from spap_lib.paper import paper_value, paper_value_or_nan
 from spap_lib.study import plan as P
 from spap_lib.study.archive import load_runs
 from spap_lib.study.stats import mean_ci, paired, power_at, seeds_needed, verdict
+from spap_lib.training.config import config_from_dict
 
 HEADLINE = ("synthesis", "spap_c2f", "FID")
 
@@ -294,15 +295,35 @@ def curves_figure(runs: list[dict], part: str) -> Figure:
     return fig
 
 
+def run_hours(run: dict) -> dict[str, float]:
+    """A run's time in hours. ``train``: busy training, its median step time x its steps (the wall clock also
+    counts the hours a run stood paused while the machine did other work); ``train_wall``: that wall clock;
+    ``eval``: scoring, by the wall clock."""
+    p = run["provenance"]
+    steps = P.total_steps(config_from_dict(run["config"]))
+    return {
+        "train": p["median_step_s"] * steps / 3600,
+        "train_wall": p["train_wall_s"] / 3600,
+        "eval": p.get("eval_wall_s", 0.0) / 3600,
+    }
+
+
+def _core_hours(run: dict) -> float:
+    h = run_hours(run)
+    return (h["train"] + h["eval"]) * run["provenance"]["threads"]
+
+
 def compute_spent(runs: list[dict]) -> dict[str, Any]:
-    train = sum(r["provenance"]["train_wall_s"] for r in runs)
-    evals = sum(r["provenance"].get("eval_wall_s", 0.0) for r in runs)
+    """The compute the archived runs took (:func:`run_hours`; core-hours at each run's thread count) and
+    where they ran."""
+    hours = [run_hours(r) for r in runs]
     provs = [r["provenance"] for r in runs]
     return {
         "runs": len(runs),
-        "train_hours": train / 3600,
-        "eval_hours": evals / 3600,
-        "core_hours": (train + evals) * max(p["threads"] for p in provs) / 3600 if provs else 0.0,
+        "train_hours": sum(h["train"] for h in hours),
+        "train_wall_hours": sum(h["train_wall"] for h in hours),
+        "eval_hours": sum(h["eval"] for h in hours),
+        "core_hours": sum(_core_hours(r) for r in runs),
         "cpu": sorted({p["cpu_model"] for p in provs}),
         "torch": sorted({p["torch"] for p in provs}),
         "commits": sorted({(p["git_commit"] or "unknown")[:12] for p in provs}),
@@ -312,21 +333,16 @@ def compute_spent(runs: list[dict]) -> dict[str, Any]:
 
 
 def projected_core_hours(runs: list[dict]) -> float:
-    """Core-hours the whole plan takes: archived runs as measured, each missing run as the mean of the
-    archived runs of its (part, variant), else of its part (one thread per run)."""
-
-    def hours(r: dict) -> float:
-        p = r["provenance"]
-        return (p["train_wall_s"] + p.get("eval_wall_s", 0.0)) * p["threads"] / 3600
-
-    done = {r["name"]: hours(r) for r in runs}
+    """Core-hours the whole plan takes: archived runs as measured (:func:`compute_spent`), each missing run
+    as the mean of the archived runs of its (part, variant), else of its part."""
+    done = {r["name"]: _core_hours(r) for r in runs}
     total = 0.0
     for spec in P.study_plan():
         if spec.name in done:
             total += done[spec.name]
             continue
-        alike = [hours(r) for r in runs if r["part"] == spec.part and r["variant"] == spec.variant]
-        alike = alike or [hours(r) for r in runs if r["part"] == spec.part]
+        alike = [_core_hours(r) for r in runs if r["part"] == spec.part and r["variant"] == spec.variant]
+        alike = alike or [_core_hours(r) for r in runs if r["part"] == spec.part]
         total += float(np.mean(alike)) if alike else 0.0
     return total
 

@@ -2,7 +2,16 @@
 and the paper's effect each variant is compared with."""
 
 from spap_lib.study import plan as P
-from spap_lib.study.report import METRICS, headline, paper_basis, paper_effect, paper_effect_text
+from spap_lib.study.report import (
+    METRICS,
+    compute_spent,
+    headline,
+    paper_basis,
+    paper_effect,
+    paper_effect_text,
+    projected_core_hours,
+)
+from spap_lib.training.config import config_to_dict
 
 
 def _run(variant: str, seed: int, fid: float) -> dict:
@@ -39,3 +48,28 @@ def test_selfmod_is_compared_best_against_best_and_says_so():
     assert paper_basis("synthesis", "spap_c2f", fid) == "fid_median"
     assert paper_effect_text("synthesis", "spap_c2f", fid) == "-23.0%"
     assert paper_basis("synthesis", "vanilla", fid) is None
+
+
+def test_compute_counts_busy_training_not_the_hours_a_run_stood_paused():
+    config = P.RunSpec("synthesis", "vanilla", 0).config()
+
+    def run(name: str, wall_s: float) -> dict:
+        prov = {"train_wall_s": wall_s, "eval_wall_s": 360.0, "median_step_s": 0.12, "threads": 1}
+        prov |= {"cpu_model": "x", "torch": "t", "git_commit": "c", "finished_utc": "u"}
+        return {
+            "name": name,
+            "part": "synthesis",
+            "variant": "vanilla",
+            "config": config_to_dict(config),
+            "provenance": prov,
+        }
+
+    steady, paused = run("synthesis-vanilla-s0", 720.0), run("synthesis-vanilla-s1", 720.0 + 5 * 3600)
+    spent = compute_spent([steady, paused])
+    busy = 0.12 * config.steps / 3600  # 0.2 h of training each
+    assert abs(spent["train_hours"] - 2 * busy) < 1e-9 and abs(spent["eval_hours"] - 0.2) < 1e-9
+    assert abs(spent["train_wall_hours"] - (2 * 0.2 + 5)) < 1e-9  # the pause shows on the wall clock only
+    assert abs(spent["core_hours"] - 2 * (busy + 0.1)) < 1e-9
+    # every planned run costs what the archived ones of its part cost on average (none archived: nothing yet)
+    expected = len(P.study_plan("synthesis")) * (busy + 0.1)
+    assert abs(projected_core_hours([steady, paused]) - expected) < 1e-9
