@@ -102,11 +102,7 @@ def seeds_needed(sd: float, effect: float, power: float = 0.8, alpha: float = 0.
     if sd <= 0 or effect == 0:
         raise ConfigError(f"need sd > 0 and a non-zero effect, got sd={sd}, effect={effect}")
     for n in range(2, n_max + 1):
-        df = n - 1
-        t_crit = _st.t.ppf(1 - alpha / 2, df)
-        nc = abs(effect) / (sd / math.sqrt(n))
-        achieved = _st.nct.sf(t_crit, df, nc) + _st.nct.cdf(-t_crit, df, nc)
-        if achieved >= power:
+        if power_at(sd, effect, n, alpha) >= power:
             return n
     return n_max
 
@@ -116,4 +112,5 @@ def power_at(sd: float, effect: float, n: int, alpha: float = 0.05) -> float:
     df = n - 1
     t_crit = _st.t.ppf(1 - alpha / 2, df)
     nc = abs(effect) / (sd / math.sqrt(n))
-    return float(_st.nct.sf(t_crit, df, nc) + _st.nct.cdf(-t_crit, df, nc))
+    # the lower tail P(T < -t | nc) as P(T > t | -nc): scipy's nct.cdf returns NaN far in the tail (large nc)
+    return float(_st.nct.sf(t_crit, df, nc) + _st.nct.sf(t_crit, df, -nc))
