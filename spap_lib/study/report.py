@@ -37,9 +37,8 @@ class Metric:
     lower_is_better: bool
     path: tuple[str, ...]  # keys into run["final"]
     paper: tuple[str, str, str] | None  # (metric, direction, dataset) in paper_tables.csv
-    paper_fallback: str | None = (
-        None  # the paper's metric to compare where it lacks ``paper[0]`` for a variant
-    )
+    # the paper's metric to compare instead where it lacks ``paper[0]`` for a variant
+    paper_fallback: str | None = None
 
     def value(self, run: dict[str, Any]) -> float:
         v: Any = run["final"]
@@ -61,16 +60,20 @@ METRICS: dict[str, tuple[Metric, ...]] = {
 }
 
 
+def _paper_row(part: str, variant: str, name: str, metric: Metric) -> tuple[str, str, str, str, str]:
+    """Where the paper's ``name`` number for ``variant`` sits: (table, method, metric, direction, dataset)."""
+    _, direction, dataset = metric.paper
+    labels = SNDCGAN_LABELS if part == "synthesis" else CYCLEGAN_LABELS
+    return P.PARTS[part].table, labels[variant], name, direction, dataset
+
+
 def paper_basis(part: str, variant: str, metric: Metric) -> str | None:
     """Which of the paper's numbers its effect for ``variant`` compares: ``metric.paper``'s, or the fallback
     where the paper lacks that number for the variant (SELF-MOD has no median); None without a paper number."""
     if metric.paper is None or variant == "vanilla":
         return None
-    name, direction, dataset = metric.paper
-    labels = SNDCGAN_LABELS if part == "synthesis" else CYCLEGAN_LABELS
-    if metric.paper_fallback and np.isnan(
-        paper_value_or_nan(P.PARTS[part].table, labels[variant], name, direction, dataset)
-    ):
+    name = metric.paper[0]
+    if metric.paper_fallback and np.isnan(paper_value_or_nan(*_paper_row(part, variant, name, metric))):
         return metric.paper_fallback
     return name
 
@@ -80,12 +83,8 @@ def paper_effect(part: str, variant: str, metric: Metric) -> float | None:
     name = paper_basis(part, variant, metric)
     if name is None:
         return None
-    _, direction, dataset = metric.paper
-    table = P.PARTS[part].table
-    labels = SNDCGAN_LABELS if part == "synthesis" else CYCLEGAN_LABELS
-    ours = paper_value(table, labels[variant], name, direction, dataset)
-    base = paper_value(table, labels["vanilla"], name, direction, dataset)
-    return ours / base - 1.0
+    ours = paper_value(*_paper_row(part, variant, name, metric))
+    return ours / paper_value(*_paper_row(part, "vanilla", name, metric)) - 1.0
 
 
 def paper_effect_text(part: str, variant: str, metric: Metric) -> str:
