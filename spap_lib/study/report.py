@@ -34,7 +34,6 @@ class Metric:
     """One score of a part: how to read it from a run record, which way is better, the paper's numbers."""
 
     name: str
-    lower_is_better: bool
     path: tuple[str, ...]  # keys into run["final"]
     paper: tuple[str, str, str] | None  # (metric, direction, dataset) in paper_tables.csv
     # the paper's metric to compare instead where it lacks ``paper[0]`` for a variant
@@ -49,11 +48,11 @@ class Metric:
 
 METRICS: dict[str, tuple[Metric, ...]] = {
     "synthesis": (
-        Metric("FID", True, ("value",), ("fid_median", "", ""), paper_fallback="fid_best"),
-        Metric("KID", True, ("kernel_value",), None),
+        Metric("FID", ("value",), ("fid_median", "", ""), paper_fallback="fid_best"),
+        Metric("KID", ("kernel_value",), None),
     ),
     "translation": tuple(
-        Metric(f"{label} {m.upper()}", False, (direction, m), (m, direction, "facades"))
+        Metric(f"{label} {m.upper()}", (direction, m), (m, direction, "facades"))
         for direction, label in (("facades_to_labels", "F→L"), ("labels_to_facades", "L→F"))
         for m in ("psnr", "ssim")
     ),
@@ -128,7 +127,7 @@ def comparisons(runs: list[dict], part: str) -> pd.DataFrame:
                     rel_high=p.relative.high,
                 )
                 if effect is not None:
-                    row["verdict"] = verdict(p.relative, effect, metric.lower_is_better)
+                    row["verdict"] = verdict(p.relative, effect)
             rows.append(row)
     return pd.DataFrame(rows)
 
