@@ -6,6 +6,7 @@ alters what a notebook prints: ``python -m scripts.refresh_notebooks [NAME ...]`
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -15,15 +16,24 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 
 
+SCRATCH = ROOT / "outputs" / "refresh"  # executed copies; one replaces its notebook only when every cell ran
+
+
 def refresh(names: list[str]) -> None:
     paths = [NOTEBOOKS / f"{n.removesuffix('.ipynb')}.ipynb" for n in names] or sorted(
         NOTEBOOKS.glob("*.ipynb")
     )
+    SCRATCH.mkdir(parents=True, exist_ok=True)
     for path in paths:
         print(f"executing {path.relative_to(ROOT)}", flush=True)
-        papermill.execute_notebook(
-            str(path), str(path), cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False
-        )
+        executed = SCRATCH / path.name
+        try:
+            papermill.execute_notebook(
+                str(path), str(executed), cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False
+            )
+        except papermill.PapermillExecutionError:
+            sys.exit(f"{path.name} failed and was left as it was: the executed copy is {executed}")
+        os.replace(executed, path)
 
 
 if __name__ == "__main__":
