@@ -4,6 +4,7 @@ and the paper's effect each variant is compared with."""
 from spap_lib.study import plan as P
 from spap_lib.study.report import (
     METRICS,
+    comparisons,
     compute_spent,
     headline,
     paper_basis,
@@ -77,8 +78,6 @@ def test_compute_counts_busy_training_not_the_hours_a_run_stood_paused():
 
 def test_translation_claims_include_the_papers_own_degradations():
     # Table 3 shows ASPP below CycleGAN on facades to labels (PSNR 7.69 vs 8.73): the verdict tests that claim
-    from spap_lib.study.report import comparisons
-
     def run(variant: str, seed: int, psnr: float) -> dict:
         scores = {"psnr": psnr, "ssim": psnr / 50}
         return {
