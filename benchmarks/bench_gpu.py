@@ -70,33 +70,42 @@ def measure(
     return row
 
 
+def plan(kinds: list[str]) -> list[tuple[str, str, str, bool, bool]]:
+    """Every configuration, eager ones first: compiling takes about a minute each, so a run cut short by its
+    time limit still has every eager row."""
+    combos = itertools.product(kinds, ("vanilla", "spap_c2f"), ("bf16", "fp32"), (False, True), (False, True))
+    return sorted(combos, key=lambda c: c[4])  # stable: the order above within eager and within compiled
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--kinds", nargs="+", default=["gan", "cyclegan"])
     ap.add_argument("--out", default="results/gpu/benchmark.json")
+    ap.add_argument("--commit", default=None, help="the source commit, where the tree is a copy without .git")
     args = ap.parse_args(argv)
     if not torch.cuda.is_available():
         print("error: no CUDA device: this benchmark measures the paper presets on a GPU", file=sys.stderr)
         return 2
-    rows = []
-    for kind, variant, precision, cl, comp in itertools.product(
-        args.kinds, ("vanilla", "spap_c2f"), ("bf16", "fp32"), (False, True), (False, True)
-    ):
-        row = measure(kind, variant, precision, cl, comp, args.steps, args.warmup)
+    configs = plan(args.kinds)
+    result = {
+        "device": torch.cuda.get_device_name(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "git_commit": args.commit or git_commit(),
+        "steps": args.steps,
+        "warmup": args.warmup,
+        "planned": len(configs),
+        "rows": [],
+    }
+    for (
+        config
+    ) in configs:  # the file is rewritten (atomically) after every row: a cut-short run keeps its rows
+        row = measure(*config, args.steps, args.warmup)
         print(json.dumps(row), flush=True)
-        rows.append(row)
-    write_json(
-        args.out,
-        {
-            "device": torch.cuda.get_device_name(),
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "git_commit": git_commit(),
-            "rows": rows,
-        },
-    )
+        result["rows"].append(row)
+        write_json(args.out, result)
     print(f"wrote {args.out}")
     return 0
 
