@@ -44,6 +44,9 @@ def measure(
     ]
     overrides += ["freeze_steps=0"] if kind == "gan" else ["freeze_epochs=0"]  # the pyramid trains
     config = _config(kind, "paper", variant, overrides)
+    # each configuration compiles afresh: otherwise the frames compiled for earlier configurations count
+    # against dynamo's recompile limit (8), and later "compiled" configurations silently run eager
+    torch._dynamo.reset()
     torch.cuda.reset_peak_memory_stats()
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
@@ -70,11 +73,27 @@ def measure(
     return row
 
 
-def plan(kinds: list[str]) -> list[tuple[str, str, str, bool, bool]]:
-    """Every configuration, eager ones first: compiling takes about a minute each, so a run cut short by its
-    time limit still has every eager row."""
-    combos = itertools.product(kinds, ("vanilla", "spap_c2f"), ("bf16", "fp32"), (False, True), (False, True))
+CONFIG_KEYS = ("kind", "variant", "precision", "channels_last", "compile")
+
+
+def plan(kinds: list[str], variants=("vanilla", "spap_c2f"), compiled=(False, True)) -> list[tuple]:
+    """The configurations to measure, eager ones first: compiling takes about a minute each, so a run cut
+    short by its time limit still has every eager row."""
+    combos = itertools.product(kinds, variants, ("bf16", "fp32"), (False, True), compiled)
     return sorted(combos, key=lambda c: c[4])  # stable: the order above within eager and within compiled
+
+
+def kept_rows(path: str, result: dict, measured: list[tuple]) -> list[dict]:
+    """The rows of an earlier result for the configurations this run does not measure (``--keep``), each
+    with the commit it was measured at; the earlier result must come from the same device, torch and steps."""
+    earlier = json.loads(Path(path).read_text())
+    for key in ("device", "torch", "steps", "warmup"):
+        if earlier[key] != result[key]:
+            raise SystemExit(
+                f"error: --keep {path}: its {key} is {earlier[key]!r}, this run's {result[key]!r}"
+            )
+    rows = [{"git_commit": earlier["git_commit"], **r} for r in earlier["rows"]]
+    return [r for r in rows if tuple(r[k] for k in CONFIG_KEYS) not in measured]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,29 +101,35 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--kinds", nargs="+", default=["gan", "cyclegan"])
+    ap.add_argument("--variants", nargs="+", default=["vanilla", "spap_c2f"])
+    ap.add_argument("--compile", choices=("both", "on", "off"), default="both")
     ap.add_argument("--out", default="results/gpu/benchmark.json")
+    ap.add_argument("--keep", help="an earlier result: its rows for the configurations not measured now")
     ap.add_argument("--commit", default=None, help="the source commit, where the tree is a copy without .git")
     args = ap.parse_args(argv)
     if not torch.cuda.is_available():
         print("error: no CUDA device: this benchmark measures the paper presets on a GPU", file=sys.stderr)
         return 2
-    configs = plan(args.kinds)
+    compiled = {"both": (False, True), "on": (True,), "off": (False,)}[args.compile]
+    configs = plan(args.kinds, tuple(args.variants), compiled)
+    commit = args.commit or git_commit()
     result = {
         "device": torch.cuda.get_device_name(),
         "torch": torch.__version__,
         "python": platform.python_version(),
-        "git_commit": args.commit or git_commit(),
+        "git_commit": commit,
         "steps": args.steps,
         "warmup": args.warmup,
-        "planned": len(configs),
         "rows": [],
     }
-    for (
-        config
-    ) in configs:  # the file is rewritten (atomically) after every row: a cut-short run keeps its rows
-        row = measure(*config, args.steps, args.warmup)
+    kept = kept_rows(args.keep, result, configs) if args.keep else []
+    order = {c: i for i, c in enumerate(plan(sorted({r["kind"] for r in kept} | set(args.kinds))))}
+    # the file is rewritten (atomically) after every row: a run cut short keeps what it measured
+    for config in configs:
+        row = {"git_commit": commit, **measure(*config, args.steps, args.warmup)}
         print(json.dumps(row), flush=True)
-        result["rows"].append(row)
+        kept.append(row)
+        result["rows"] = sorted(kept, key=lambda r: order.get(tuple(r[k] for k in CONFIG_KEYS), len(order)))
         write_json(args.out, result)
     print(f"wrote {args.out}")
     return 0
