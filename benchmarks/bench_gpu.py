@@ -83,17 +83,20 @@ def plan(kinds: list[str], variants=("vanilla", "spap_c2f"), compiled=(False, Tr
     return sorted(combos, key=lambda c: c[4])  # stable: the order above within eager and within compiled
 
 
-def kept_rows(path: str, result: dict, measured: list[tuple]) -> list[dict]:
-    """The rows of an earlier result for the configurations this run does not measure (``--keep``), each
-    with the commit it was measured at; the earlier result must come from the same device, torch and steps."""
+def config_of(row: dict) -> tuple:
+    return tuple(row[k] for k in CONFIG_KEYS)
+
+
+def kept_rows(path: str, result: dict) -> list[dict]:
+    """The rows of an earlier result (``--keep``), each with the commit it was measured at; the earlier result
+    must come from the same device, torch and steps. A row is replaced once its configuration is re-measured."""
     earlier = json.loads(Path(path).read_text())
     for key in ("device", "torch", "steps", "warmup"):
         if earlier[key] != result[key]:
             raise SystemExit(
                 f"error: --keep {path}: its {key} is {earlier[key]!r}, this run's {result[key]!r}"
             )
-    rows = [{"git_commit": earlier["git_commit"], **r} for r in earlier["rows"]]
-    return [r for r in rows if tuple(r[k] for k in CONFIG_KEYS) not in measured]
+    return [{"git_commit": earlier["git_commit"], **r} for r in earlier["rows"]]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variants", nargs="+", default=["vanilla", "spap_c2f"])
     ap.add_argument("--compile", choices=("both", "on", "off"), default="both")
     ap.add_argument("--out", default="results/gpu/benchmark.json")
-    ap.add_argument("--keep", help="an earlier result: its rows for the configurations not measured now")
+    ap.add_argument("--keep", help="an earlier result: its rows are kept unless re-measured now")
     ap.add_argument("--commit", default=None, help="the source commit, where the tree is a copy without .git")
     args = ap.parse_args(argv)
     if not torch.cuda.is_available():
@@ -122,14 +125,15 @@ def main(argv: list[str] | None = None) -> int:
         "warmup": args.warmup,
         "rows": [],
     }
-    kept = kept_rows(args.keep, result, configs) if args.keep else []
-    order = {c: i for i, c in enumerate(plan(sorted({r["kind"] for r in kept} | set(args.kinds))))}
+    rows = kept_rows(args.keep, result) if args.keep else []
+    kinds = [k for k in ("gan", "cyclegan") if k in args.kinds or any(r["kind"] == k for r in rows)]
+    order = {c: i for i, c in enumerate(plan(kinds))}
     # the file is rewritten (atomically) after every row: a run cut short keeps what it measured
     for config in configs:
         row = {"git_commit": commit, **measure(*config, args.steps, args.warmup)}
         print(json.dumps(row), flush=True)
-        kept.append(row)
-        result["rows"] = sorted(kept, key=lambda r: order.get(tuple(r[k] for k in CONFIG_KEYS), len(order)))
+        rows = [r for r in rows if config_of(r) != config] + [row]
+        result["rows"] = sorted(rows, key=lambda r: order.get(config_of(r), len(order)))
         write_json(args.out, result)
     print(f"wrote {args.out}")
     return 0
