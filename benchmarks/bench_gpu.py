@@ -1,6 +1,7 @@
 """GPU benchmark of the paper presets (not a test; needs CUDA): step time, images/s, peak memory and the
 projected time of the full paper runs, for vanilla and SPAP, bf16 and fp32, channels_last and torch.compile
-on and off. Writes one JSON (``--out``, default results/gpu/benchmark.json) for the reproduce page.
+on and off (the grid of ``spap_lib.reports.gpu_speed``). Writes one JSON (``--out``, default
+results/gpu/benchmark.json), rewritten after each configuration, for the book's GPU page.
 
 Steps run through the real trainers (``train`` with ``until_step``) on in-memory random data of the paper
 size; the first ``--warmup`` steps (compilation, cuDNN autotuning) are not timed.
@@ -11,7 +12,6 @@ size; the first ``--warmup`` steps (compilation, cuDNN autotuning) are not timed
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import platform
 import statistics
@@ -26,10 +26,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_train import _config, _run  # noqa: E402
 
 from spap_lib.io import write_json  # noqa: E402
+from spap_lib.reports.gpu_speed import CYCLEGAN_ITERS_PER_EPOCH, KINDS, VARIANTS, config_of, grid  # noqa: E402
 from spap_lib.training.rundir import git_commit  # noqa: E402
-
-PAPER_STEPS = {"gan": 100_000}  # CycleGAN: (n_epochs + n_epochs_decay) epochs of the dataset (below)
-CYCLEGAN_ITERS_PER_EPOCH = {"cityscapes": 2975, "maps": 1096, "facades": 400}  # pix2pix training splits
 
 
 def measure(
@@ -66,25 +64,11 @@ def measure(
         "wall_s": wall,
     }
     if kind == "gan":
-        row["projected_paper_run_h"] = PAPER_STEPS["gan"] * s / 3600
+        row["projected_paper_run_h"] = config.steps * s / 3600
     else:
         epochs = config.n_epochs + config.n_epochs_decay
         row["projected_paper_run_h"] = {d: epochs * n * s / 3600 for d, n in CYCLEGAN_ITERS_PER_EPOCH.items()}
     return row
-
-
-CONFIG_KEYS = ("kind", "variant", "precision", "channels_last", "compile")
-
-
-def plan(kinds: list[str], variants=("vanilla", "spap_c2f"), compiled=(False, True)) -> list[tuple]:
-    """The configurations to measure, eager ones first: compiling takes about a minute each, so a run cut
-    short by its time limit still has every eager row."""
-    combos = itertools.product(kinds, variants, ("bf16", "fp32"), (False, True), compiled)
-    return sorted(combos, key=lambda c: c[4])  # stable: the order above within eager and within compiled
-
-
-def config_of(row: dict) -> tuple:
-    return tuple(row[k] for k in CONFIG_KEYS)
 
 
 def kept_rows(path: str, result: dict) -> list[dict]:
@@ -103,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=20)
-    ap.add_argument("--kinds", nargs="+", default=["gan", "cyclegan"])
-    ap.add_argument("--variants", nargs="+", default=["vanilla", "spap_c2f"])
+    ap.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
+    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     ap.add_argument("--compile", choices=("both", "on", "off"), default="both")
     ap.add_argument("--out", default="results/gpu/benchmark.json")
     ap.add_argument("--keep", help="an earlier result: its rows are kept unless re-measured now")
@@ -114,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: no CUDA device: this benchmark measures the paper presets on a GPU", file=sys.stderr)
         return 2
     compiled = {"both": (False, True), "on": (True,), "off": (False,)}[args.compile]
-    configs = plan(args.kinds, tuple(args.variants), compiled)
+    configs = grid(tuple(args.kinds), tuple(args.variants), compiled)
     commit = args.commit or git_commit()
     result = {
         "device": torch.cuda.get_device_name(),
@@ -126,8 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         "rows": [],
     }
     rows = kept_rows(args.keep, result) if args.keep else []
-    kinds = [k for k in ("gan", "cyclegan") if k in args.kinds or any(r["kind"] == k for r in rows)]
-    order = {c: i for i, c in enumerate(plan(kinds))}
+    order = {c: i for i, c in enumerate(grid())}
     # the file is rewritten (atomically) after every row: a run cut short keeps what it measured
     for config in configs:
         row = {"git_commit": commit, **measure(*config, args.steps, args.warmup)}

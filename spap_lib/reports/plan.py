@@ -22,6 +22,7 @@ PLANS: dict[str, dict] = {
     "paper": {"gan_seeds": (0, 1, 2), "translation": datasets_of("cyclegan")},
 }
 STUDY_ARCHIVE = "results/study"  # the replication study's archive (spap_lib.study.plan.ARCHIVE_ROOT)
+GPU_BENCHMARK = "results/gpu"  # the GPU benchmark's archive (benchmarks/bench_gpu.py)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ def book_plan(preset: str) -> list[Job]:
     page("datasets", "datasets.ipynb", **common)
     page("architecture", "architecture.ipynb")
     page("notebook_index", "notebook_index.ipynb")
+    page(
+        "gpu_speed", "gpu_speed.ipynb", reads=(GPU_BENCHMARK,), benchmark=f"../{GPU_BENCHMARK}/benchmark.json"
+    )
     gan_runs = []
     for variant in variants_for("gan"):  # the paper's variants and the SELF-MOD baseline of Table 1
         for seed in plan["gan_seeds"]:
