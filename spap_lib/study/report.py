@@ -86,13 +86,14 @@ def paper_effect(part: str, variant: str, metric: Metric) -> float | None:
     return ours / paper_value(*_paper_row(part, "vanilla", name, metric)) - 1.0
 
 
-def paper_effect_text(part: str, variant: str, metric: Metric) -> str:
-    """The paper's effect for reading, its basis named where it is not the metric's usual one."""
+def paper_effect_text(part: str, variant: str, metric: Metric, brief: bool = False) -> str:
+    """The paper's effect for reading, its basis named where it is not the metric's usual one ("(best runs)";
+    ``brief``: a "†" that the table's legend explains)."""
     basis = paper_basis(part, variant, metric)
     text = _pct(paper_effect(part, variant, metric))
-    return (
-        text if basis is None or basis == metric.paper[0] else f"{text} ({basis.removeprefix('fid_')} runs)"
-    )
+    if basis is None or basis == metric.paper[0]:
+        return text
+    return f"{text}†" if brief else f"{text} ({basis.removeprefix('fid_')} runs)"
 
 
 def values_by_variant(runs: list[dict], metric: Metric) -> dict[str, dict[int, float]]:
@@ -461,8 +462,10 @@ CLAIMS = (  # (part, variant, metric, the claim in a few words: table, variant, 
 )
 
 
-def claims_table(runs: dict[str, list[dict]]) -> pd.DataFrame:
-    """The paper's claims and ours side by side: its relative change, ours with its 95% CI, the verdict."""
+def claims_table(runs: dict[str, list[dict]], brief: bool = False) -> pd.DataFrame:
+    """The paper's claims and ours side by side: its relative change, ours with its 95% CI, the verdict.
+    ``brief``: three narrow columns for the book's opening page (the interval's bounds without "%", the seeds
+    in brackets after the verdict, "†" for a paper effect on best runs)."""
     tables = {part: comparisons(runs[part], part) if runs.get(part) else None for part in P.PARTS}
     rows = []
     for part, variant, metric, claim in CLAIMS:
@@ -470,15 +473,28 @@ def claims_table(runs: dict[str, list[dict]]) -> pd.DataFrame:
         r = None if t is None else t[(t.metric == metric) & (t.variant == variant)]
         ok = r is not None and not r.empty and "rel" in r and not pd.isna(r.iloc[0].get("rel"))
         row = r.iloc[0] if ok else None
+        paper = paper_effect_text(part, variant, _metric(part, metric), brief)
+        verdict = row.get("verdict", "–") if ok else "not yet measured"
+        if brief:
+            bounds = f"[{row['rel_low'] * 100:+.1f}, {row['rel_high'] * 100:+.1f}]" if ok else ""
+            rows.append(
+                {
+                    "claim": claim,
+                    "paper": paper,
+                    "ours (95% CI)": f"{_pct(row['rel'])} {bounds}" if ok else "–",
+                    "verdict": f"{verdict} ({int(row['seeds'])})" if ok else verdict,
+                }
+            )
+            continue
         rows.append(
             {
                 "claim": claim,
-                "paper Δ": paper_effect_text(part, variant, _metric(part, metric)),
+                "paper Δ": paper,
                 "our Δ (95% CI)": (
                     f"{_pct(row['rel'])} [{_pct(row['rel_low'])}, {_pct(row['rel_high'])}]" if ok else "–"
                 ),
                 "seeds": int(row["seeds"]) if ok else 0,
-                "verdict": row.get("verdict", "–") if ok else "not yet measured",
+                "verdict": verdict,
             }
         )
     return pd.DataFrame(rows).set_index("claim")

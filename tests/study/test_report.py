@@ -4,6 +4,7 @@ and the paper's effect each variant is compared with."""
 from spap_lib.study import plan as P
 from spap_lib.study.report import (
     METRICS,
+    claims_table,
     comparisons,
     compute_spent,
     headline,
@@ -45,6 +46,7 @@ def test_selfmod_is_compared_best_against_best_and_says_so():
     assert paper_basis("synthesis", "selfmod", fid) == "fid_best"
     assert abs(paper_effect("synthesis", "selfmod", fid) - (22.51 / 25.42 - 1)) < 1e-12
     assert paper_effect_text("synthesis", "selfmod", fid) == "-11.4% (best runs)"
+    assert paper_effect_text("synthesis", "selfmod", fid, brief=True) == "-11.4%†"
     # the others keep the medians, and need no label
     assert paper_basis("synthesis", "spap_c2f", fid) == "fid_median"
     assert paper_effect_text("synthesis", "spap_c2f", fid) == "-23.0%"
@@ -92,3 +94,15 @@ def test_translation_claims_include_the_papers_own_degradations():
     t = comparisons(runs, "translation").set_index(["metric", "variant"])
     row = t.loc[("F→L PSNR", "aspp")]
     assert row["paper effect"] < 0 and row["verdict"] == "supports"  # lower, as the paper's table says
+
+
+def test_brief_claims_fold_seeds_into_the_verdict_and_agree_with_the_full_table():
+    runs = _runs(len(P.PARTS["synthesis"].seeds))
+    full, brief = claims_table(runs), claims_table(runs, brief=True)
+    assert list(brief.columns) == ["paper", "ours (95% CI)", "verdict"]
+    assert list(brief.index) == list(full.index)
+    row, short = full.loc["T1 SPAP c2f, FID"], brief.loc["T1 SPAP c2f, FID"]
+    assert short["verdict"] == f"{row['verdict']} ({row['seeds']})"
+    assert short["ours (95% CI)"].split(" [")[0] == row["our Δ (95% CI)"].split(" [")[0]
+    assert "%" not in short["ours (95% CI)"].split(" [")[1]  # the bounds in percent, without the sign
+    assert brief.loc["T1 SELF-MOD, FID", "verdict"] == "not yet measured"  # no SELF-MOD runs here
