@@ -94,16 +94,16 @@ def step_table(result: dict, kind: str) -> pd.DataFrame:
     paper run in hours (CycleGAN: Cityscapes, the largest; `summary` gives the others' share). Images per
     second (batch / step time) and the other datasets' runs are in the result but not the table, which
     stays within the page."""
-    records = []
-    for r in _rows(result, kind):
-        rec = {
+    records = [
+        {
             "variant": r["variant"],
             "settings": settings_text(r),
             "ms/step": round(r["median_step_s"] * 1000, 1),
             "GiB": round(r["peak_memory_gib"], 2),
+            "paper run (h)": round(paper_run_hours(r), 1),  # CycleGAN: Cityscapes (the caption says so)
         }
-        rec["paper run (h)"] = round(paper_run_hours(r), 1)  # CycleGAN: Cityscapes (the caption says so)
-        records.append(rec)
+        for r in _rows(result, kind)
+    ]
     return pd.DataFrame(records).set_index(["variant", "settings"])
 
 
