@@ -223,7 +223,7 @@ def _correlation(values: dict[str, dict[int, float]], variant: str) -> float:
 
 
 def flatness(runs: list[dict], part: str) -> pd.DataFrame:
-    """Per run: the curve's relative change over the last 20% of training (criterion: under 10%)."""
+    """Per run: the curve's relative change over the last 20% of training (criterion: under ``FLAT_LIMIT``)."""
     rows = []
     for run in runs:
         curve = run["curve"]
@@ -256,6 +256,44 @@ def flatness(runs: list[dict], part: str) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+FLAT_LIMIT = 0.10  # the criterion: the last 20% of training change the curve by less than 10%
+
+
+def evaluation_noise(runs: list[dict], part: str) -> dict[str, float]:
+    """Per curve metric: the median relative change between consecutive evaluations in the last 20% of
+    training, over all runs -- how far the curve moves from one evaluation to the next by noise and trend
+    together, the scale below which the flatness criterion cannot resolve a trend."""
+    out = {}
+    for metric, get in _curve_metrics(part).items():
+        changes = []
+        for run in runs:
+            late = [get(p) for p in run["curve"] if p["step"] >= 0.8 * run["curve"][-1]["step"]]
+            changes += [abs(b / a - 1.0) for a, b in zip(late, late[1:])]
+        out[metric] = float(np.median(changes)) if changes else float("nan")
+    return out
+
+
+def flatness_text(runs: list[dict], part: str) -> str:
+    """The flatness criterion as a Markdown list, a line per metric: how many runs change by 10% or more
+    over their last 20% (the largest change), and, for the curve metrics, their evaluation-to-evaluation
+    movement."""
+    flat = flatness(runs, part)
+    noise = evaluation_noise(runs, part)
+    parts = []
+    for metric, rows in flat.groupby("curve metric", sort=False):
+        over = int((rows["change"].abs() >= FLAT_LIMIT).sum())
+        text = (
+            f"- {metric}: {over} of {len(rows)} runs change by {FLAT_LIMIT:.0%} or more over their last 20% "
+            f"(largest {rows['change'].abs().max():.1%})"
+        )
+        if metric in noise:
+            text += (
+                f"; from one evaluation to the next in that stretch it moves by {noise[metric]:.1%} (median)"
+            )
+        parts.append(text + ".")
+    return "\n".join(parts)
 
 
 def _curve_metrics(part: str) -> dict[str, Any]:

@@ -1,12 +1,17 @@
 """The chapter's headline sentence (computed from the paired seeds, provisional until every planned seed is in)
 and the paper's effect each variant is compared with."""
 
+import numpy as np
+import pytest
+
 from spap_lib.study import plan as P
 from spap_lib.study.report import (
     METRICS,
     claims_table,
     comparisons,
     compute_spent,
+    evaluation_noise,
+    flatness_text,
     headline,
     paper_basis,
     paper_effect,
@@ -106,3 +111,29 @@ def test_brief_claims_fold_seeds_into_the_verdict_and_agree_with_the_full_table(
     assert short["ours (95% CI)"].split(" [")[0] == row["our Δ (95% CI)"].split(" [")[0]
     assert "%" not in short["ours (95% CI)"].split(" [")[1]  # the bounds in percent, without the sign
     assert brief.loc["T1 SELF-MOD, FID", "verdict"] == "not yet measured"  # no SELF-MOD runs here
+
+
+def test_flatness_counts_runs_over_the_limit_and_measures_the_curves_own_movement():
+    def run(name: str, fd: list[float], fid: tuple[float, float] | None = None) -> dict:
+        curve = [{"step": 100 * (i + 1), "FD-synth": v} for i, v in enumerate(fd)]
+        out = {
+            "name": name,
+            "variant": "vanilla",
+            "seed": 0,
+            "curve": curve,
+            "final": {"value": fid and fid[1]},
+        }
+        return out | ({"fid_at": {"value": fid[0]}} if fid else {})
+
+    # 10 evaluations; the last 20% (steps 800-1000) are the last three
+    flat_run = run("a", [50, 40, 30, 20, 15, 12, 11, 10, 10.5, 10.2], fid=(100.0, 95.0))  # FD +2%, FID -5%
+    moving = run("b", [50, 40, 30, 20, 15, 12, 11, 10, 12, 8.5])  # -15% over the stretch
+    assert evaluation_noise([flat_run], "synthesis")["FD-synth"] == pytest.approx(
+        np.median([0.05, abs(10.2 / 10.5 - 1)])
+    )
+    text = flatness_text([flat_run, moving], "synthesis").splitlines()
+    assert text[0].startswith(
+        "- FD-synth: 1 of 2 runs change by 10% or more over their last 20% (largest 15.0%)"
+    )
+    assert "from one evaluation to the next" in text[0]
+    assert text[1] == "- FID: 0 of 1 runs change by 10% or more over their last 20% (largest 5.0%)."
