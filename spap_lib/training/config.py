@@ -162,9 +162,9 @@ Config = GANConfig | CycleGANConfig | Pix2PixConfig | SCANConfig
 # Each preset is the fields it changes from the dataclass defaults (which are the paper's recipe).
 #
 # gan / paper: exactly Sec. 4.3 on a GPU with real CelebA-HQ 128 (data/celeba_hq: images/ + split file).
-#   bf16 autocast and channels_last help convs on recent NVIDIA GPUs; torch.compile is left off (the
-#   spectral-norm parametrization compiles, but compile time dominates short runs): --set compile=true for
-#   the 100k-step run.
+#   bf16 autocast and channels_last are on, torch.compile off: on an H200 (results/gpu, the book's "Speed on
+#   a GPU") bf16 and channels_last each shortened the step for both vanilla and SPAP, while compile sped up
+#   vanilla but not SPAP (--set compile=true for a vanilla run).
 # gan / cpu: the embedded default on 2 CPU cores: 32 px, width 0.25, batch 16, 1,000 steps, pyramid on after
 #   400 (40%). At 300 steps the samples were mode-collapsed checkerboards; this network draws face-shaped
 #   samples at 1,000 steps and recognisable faces at 2,000 (185 s with 2 threads, measured 2026-11-25), and
@@ -179,7 +179,8 @@ Config = GANConfig | CycleGANConfig | Pix2PixConfig | SCANConfig
 # cyclegan / paper: exactly the reference recipe on a GPU with the real datasets (pix2pix/CycleGAN folder
 #   layouts). Load 286, random crop 256 and flip are the reference's --preprocess resize_and_crop
 #   defaults. bf16 autocast is on: instance norm and the LSGAN MSE run in fp32 under autocast.
-#   channels_last is off: reflection padding and instance norm gain nothing from it.
+#   channels_last is off: reflection padding and instance norm gain nothing from it (on an H200, results/gpu,
+#   it lengthened the bf16 step of vanilla and SPAP); bf16 shortened SPAP's step and left vanilla's as it was.
 # cyclegan / cpu: the embedded default on 2 CPU cores: 64 px, ngf = ndf = 16, 3 residual blocks, 4 + 4
 #   epochs of 20 images; the pyramid switches on after half the epochs, as 100 of 200 in the paper.
 #   Measured with benchmarks/bench_train.py --kind cyclegan --preset cpu (load average 4-5): 0.8-1.2 s/step
