@@ -25,7 +25,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_train import _config, _run  # noqa: E402
 
-from spap_lib.io import write_json  # noqa: E402
+from spap_lib.io import read_json, write_json  # noqa: E402
 from spap_lib.reports.gpu_speed import CYCLEGAN_ITERS_PER_EPOCH, KINDS, VARIANTS, config_of, grid  # noqa: E402
 from spap_lib.training.rundir import git_commit  # noqa: E402
 
@@ -74,7 +74,7 @@ def measure(
 def kept_rows(path: str, result: dict) -> list[dict]:
     """The rows of an earlier result (``--keep``), each with the commit it was measured at; the earlier result
     must come from the same device, torch and steps. A row is replaced once its configuration is re-measured."""
-    earlier = json.loads(Path(path).read_text())
+    earlier = read_json(path)
     for key in ("device", "torch", "steps", "warmup"):
         if earlier[key] != result[key]:
             raise SystemExit(

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from spap_lib.errors import DataError
+from spap_lib.io import read_json
 from spap_lib.training import make_config
 
 KINDS = ("gan", "cyclegan")
@@ -51,7 +52,7 @@ def load_benchmark(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise DataError(f"no GPU benchmark at {path}: run `bash benchmarks/gpu.sh` on a CUDA machine")
     try:
-        result = json.loads(path.read_text())
+        result = read_json(path)
     except json.JSONDecodeError as e:
         raise DataError(f"{path} is not JSON ({e}): re-run `bash benchmarks/gpu.sh`") from e
     if missing_keys := [k for k in RESULT_KEYS if k not in result]:

@@ -222,13 +222,17 @@ def _correlation(values: dict[str, dict[int, float]], variant: str) -> float:
     return float(np.corrcoef(a, b)[0, 1])
 
 
+FLAT_FROM = 0.8  # the criterion looks at the last 20% of training ...
+FLAT_LIMIT = 0.10  # ... which must change the curve by less than 10%
+
+
 def flatness(runs: list[dict], part: str) -> pd.DataFrame:
     """Per run: the curve's relative change over the last 20% of training (criterion: under ``FLAT_LIMIT``)."""
     rows = []
     for run in runs:
         curve = run["curve"]
         total = curve[-1]["step"]
-        start = min(curve, key=lambda p: abs(p["step"] - 0.8 * total))
+        start = min(curve, key=lambda p: abs(p["step"] - FLAT_FROM * total))
         for metric, get in _curve_metrics(part).items():
             a, b = get(start), get(curve[-1])
             rows.append(
@@ -258,9 +262,6 @@ def flatness(runs: list[dict], part: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-FLAT_LIMIT = 0.10  # the criterion: the last 20% of training change the curve by less than 10%
-
-
 def evaluation_noise(runs: list[dict], part: str) -> dict[str, float]:
     """Per curve metric: the median relative change between consecutive evaluations in the last 20% of
     training, over all runs -- how far the curve moves from one evaluation to the next by noise and trend
@@ -269,7 +270,7 @@ def evaluation_noise(runs: list[dict], part: str) -> dict[str, float]:
     for metric, get in _curve_metrics(part).items():
         changes = []
         for run in runs:
-            late = [get(p) for p in run["curve"] if p["step"] >= 0.8 * run["curve"][-1]["step"]]
+            late = [get(p) for p in run["curve"] if p["step"] >= FLAT_FROM * run["curve"][-1]["step"]]
             changes += [abs(b / a - 1.0) for a, b in zip(late, late[1:])]
         out[metric] = float(np.median(changes)) if changes else float("nan")
     return out
