@@ -220,16 +220,24 @@ def evaluate_translation(
         out = fake[gen_name]
         target = real_b if gen_name == "G_AB" else real_a
         if spec.needs_segmenter:
-            if direction == "photo_to_labels":
-                scores = score_photo_to_labels(zip(out, target), CITYSCAPES_PALETTE)
-            else:
-                seg = segmenter_for(config.dataset, preset, config.crop_size, folder, data_root)
-                scores = score_labels_to_photo(zip(out, real_b), seg.predict, CITYSCAPES_PALETTE)
-            metrics["directions"][direction] = scores.as_dict()
+            seg = None
+            if direction == "labels_to_photo":
+                seg = segmenter_for(config.dataset, preset, config.crop_size, folder, data_root).predict
+            metrics["directions"][direction] = fcn_score(direction, out, real_b, seg)
         else:
             metrics["directions"][direction] = image_quality(zip(out, target))
     write_metrics(run_dir, metrics)
     return metrics
+
+
+def fcn_score(direction: str, generated: np.ndarray, labels: np.ndarray, segment=None) -> dict:
+    """Table 2's FCN scores of one streets direction against the true colour label maps: photo_to_labels
+    reads the generated label map's colours, labels_to_photo segments the generated photo with ``segment``."""
+    if direction == "photo_to_labels":
+        return score_photo_to_labels(zip(generated, labels), CITYSCAPES_PALETTE).as_dict()
+    if direction != "labels_to_photo" or segment is None:
+        raise ConfigError(f"no FCN score for direction {direction!r} (labels_to_photo needs a segmenter)")
+    return score_labels_to_photo(zip(generated, labels), segment, CITYSCAPES_PALETTE).as_dict()
 
 
 def evaluate_segmenter(

@@ -13,7 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r = ssub.add_parser("run", help="train, score and archive every run of the plan (hours; resumable)")
     r.add_argument("--resume", action="store_true", help="continue an interrupted study (the default)")
     r.add_argument("--pilot", action="store_true", help="only the pilot runs (vanilla, seeds 0-2)")
-    r.add_argument("--part", choices=("synthesis", "translation"), default=None)
+    r.add_argument("--part", choices=("synthesis", "translation", "synthesis64", "streets"), default=None)
     r.add_argument("--jobs", type=int, default=2, help="runs side by side, one thread each")
     r.add_argument(
         "--archive-root",

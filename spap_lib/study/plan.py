@@ -40,7 +40,9 @@ from spap_lib.errors import ConfigError
 from spap_lib.training import make_config
 from spap_lib.training.config import Config
 
-STUDY_VERSION = 2  # 1: the four variants of the paper's method; 2: + SELF-MOD in the synthesis part
+# 1: the four variants of the paper's method; 2: + SELF-MOD in the synthesis part;
+# 3: + Table 1 at 64x64 (part ``synthesis64``) and Table 2 (part ``streets``)
+STUDY_VERSION = 3
 ARCHIVE_ROOT = "results/study"  # committed: the archive of every finished run
 WORK_ROOT = "outputs/study"  # git-ignored: run folders with checkpoints, resumable
 DATA_ROOT = "data"
@@ -56,7 +58,7 @@ BASELINES = ("selfmod",)
 
 @dataclass(frozen=True)
 class Part:
-    """One half of the study: a recipe on top of the cpu preset, its variants and seeds, its scoring."""
+    """One part of the study: a recipe on top of the cpu preset, its variants and seeds, its scoring."""
 
     name: str
     kind: str  # "gan" | "cyclegan"
@@ -65,6 +67,20 @@ class Part:
     seeds: tuple[int, ...]
     overrides: dict[str, Any] = field(hash=False)
     curve_points: int = 10  # evaluations over training, every 1/curve_points of the steps
+    version: int = 1  # the plan version that added the part
+    # FID (1,000 images) of every run at these fractions of training, the last one its final score; for the
+    # synthesis part of version 1, FID at the end only (and at PILOT_FID_AT for the pilot runs)
+    fid_at: tuple[float, ...] = ()
+    weights_seeds: tuple[int, ...] = (0,)  # generator weights archived (fp16) for these seeds
+
+    @property
+    def dataset(self) -> str:
+        """The embedded synthetic dataset the part trains on."""
+        return "faces" if self.kind == "gan" else self.overrides["dataset"]
+
+    @property
+    def image_size(self) -> int:
+        return self.overrides["image_size"] if self.kind == "gan" else self.overrides["crop_size"]
 
 
 SYNTHESIS = Part(
@@ -116,7 +132,36 @@ TRANSLATION = Part(
         "n_samples": 4,
     },
 )
-PARTS = {p.name: p for p in (SYNTHESIS, TRANSLATION)}
+# Version 3. Table 1 at 64x64: the same recipe as ``synthesis`` but for the image size (and with it the data,
+# rendered at 64 px, and the pyramid's map, 32x32 instead of 16x16); FID of every run at 60/80/100% of training
+# (is FID itself flat over the last 20%?), the final one with precision/recall/density/coverage.
+# The headline pair (vanilla, SPAP c2f) only: a 64 px step costs ~4x a 32 px one (``study plan`` prints the
+# measured projection) and the budget leaves no room for f2c, ASPP and SELF-MOD at this scale.
+SYNTHESIS_64 = Part(
+    name="synthesis64",
+    kind="gan",
+    table="table1",
+    variants=("vanilla", "spap_c2f"),
+    seeds=(0, 1, 2, 3, 4),
+    overrides={**SYNTHESIS.overrides, "image_size": 64},
+    version=3,
+    fid_at=(0.6, 0.8, 1.0),
+    weights_seeds=(0, 1, 2, 3, 4),
+)
+# Version 3. Table 2: CycleGAN on synthetic streets (labels <-> photos), the recipe of ``translation`` but for
+# the dataset; FCN scores of both directions (photo->labels by colour, labels->photo by the study's segmenter,
+# trained once and archived with its score on the real test photos).
+STREETS = Part(
+    name="streets",
+    kind="cyclegan",
+    table="table2",
+    variants=STUDY_VARIANTS,
+    seeds=(0, 1, 2, 3, 4),
+    overrides={**TRANSLATION.overrides, "dataset": "streets"},
+    version=3,
+    weights_seeds=(0, 1, 2, 3, 4),
+)
+PARTS = {p.name: p for p in (SYNTHESIS, TRANSLATION, SYNTHESIS_64, STREETS)}
 
 # Scoring (see the module docstring).
 FID_N_GENERATED = 1000
@@ -126,7 +171,6 @@ SAMPLE_SEED = 2024  # latent codes of every evaluation sample set
 FID_VS_N = (500, 1000, 2000, 5000)  # the FID-against-n measurement, on one run
 FID_VS_N_RUN = "synthesis-vanilla-s0"
 PILOT_FID_AT = 0.8  # pilot runs are also scored by FID at 80% of the steps (is the curve flat in FID?)
-WEIGHTS_SEEDS = (0,)  # generator weights archived (fp16) for these seeds of every variant
 
 
 def total_steps(c: Config) -> int:
@@ -165,6 +209,11 @@ class RunSpec:
         total, k = self.total_steps(), PARTS[self.part].curve_points
         return [round(total * i / k) for i in range(1, k + 1)]
 
+    def fid_steps(self) -> list[int]:
+        """Steps where every run of a version-3 synthesis part is scored by FID (the part's ``fid_at``)."""
+        total = self.total_steps()
+        return [round(total * f) for f in PARTS[self.part].fid_at]
+
     def boundaries(self) -> list[int]:
         """Steps where training pauses: the verification step, then the curve steps."""
         return sorted({VERIFY_STEPS, *self.curve_steps()})
@@ -183,14 +232,20 @@ def parse_name(name: str) -> RunSpec:
 
 
 def study_plan(part: str | None = None, pilot_only: bool = False) -> list[RunSpec]:
-    """Every run: the pilot first, then part by part (synthesis, the headline, before translation), seed by
-    seed within a part (all variants of a seed before the next seed: an interrupted study holds paired sets)."""
+    """Every run. Version 1-2 parts: the pilot first, then part by part (synthesis, the headline, before
+    translation), seed by seed within a part (all variants of a seed before the next seed: an interrupted study
+    holds paired sets). Version 3 parts follow, each seed by seed (the headline scale first); their pilot runs
+    (vanilla, seeds 0-2) are the first vanilla runs of each seed, paired as they come."""
     if part is not None and part not in PARTS:
         raise ConfigError(f"unknown study part {part!r}: choose one of {', '.join(PARTS)}")
     parts = [PARTS[part]] if part else list(PARTS.values())
+    first = [p for p in parts if p.version < 3]
     # translation's pilot first: it needs no FID, so it runs while the FID reference statistics are computed
-    pilot = [RunSpec(p.name, "vanilla", s) for p in reversed(parts) for s in PILOT_SEEDS]
+    pilot = [RunSpec(p.name, "vanilla", s) for p in reversed(first) for s in PILOT_SEEDS]
+    pilot += [RunSpec(p.name, "vanilla", s) for p in parts if p.version >= 3 for s in PILOT_SEEDS]
     if pilot_only:
         return pilot
-    rest = [RunSpec(p.name, v, s) for p in parts for s in p.seeds for v in p.variants]
-    return pilot + [r for r in rest if r not in pilot]
+    first_pilot = pilot[: len(first) * len(PILOT_SEEDS)]
+    rest = [RunSpec(p.name, v, s) for p in first for s in p.seeds for v in p.variants]
+    later = [RunSpec(p.name, v, s) for p in parts if p.version >= 3 for s in p.seeds for v in p.variants]
+    return first_pilot + [r for r in rest if r not in first_pilot] + later

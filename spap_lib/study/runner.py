@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from spap_lib.data import FaceDataset, synthesize
-from spap_lib.errors import ConfigError, SpapError
+from spap_lib.errors import ConfigError, DataError, SpapError
 from spap_lib.io import atomic_write_text, state_digest
 from spap_lib.metrics import (
     fd_from_features,
@@ -43,7 +43,8 @@ from spap_lib.metrics import (
     to_uint8,
 )
 from spap_lib.metrics.frechet import frechet_distance_to
-from spap_lib.reports.evaluate import paired_test_set, translate
+from spap_lib.metrics.prdc import prdc
+from spap_lib.reports.evaluate import fcn_score, paired_test_set, translate
 from spap_lib.study import plan as P
 from spap_lib.training import load_generators, sample, train
 from spap_lib.training.config import config_to_dict
@@ -55,39 +56,81 @@ STATE_FILE = "study_state.json"
 # --- shared inputs -----------------------------------------------------------------------------------------
 
 
-def face_folder(data_root: str | Path = P.DATA_ROOT) -> Path:
-    c = P.SYNTHESIS.overrides
-    return synthesize("faces", data_root, size=c["image_size"], n=c["data_n"], seed=0)
+def part_folder(part: str, data_root: str | Path = P.DATA_ROOT) -> Path:
+    """The synthetic dataset a part trains on, rendered at its size (synthesized on first use)."""
+    p = P.PARTS[part]
+    size = p.overrides["image_size"] if p.kind == "gan" else p.overrides["load_size"]
+    return synthesize(p.dataset, data_root, size=size, n=p.overrides["data_n"], seed=0)
+
+
+def face_folder(data_root: str | Path = P.DATA_ROOT, part: str = "synthesis") -> Path:
+    return part_folder(part, data_root)
 
 
 def facade_folder(data_root: str | Path = P.DATA_ROOT) -> Path:
-    c = P.TRANSLATION.overrides
-    return synthesize("facades", data_root, size=c["load_size"], n=c["data_n"], seed=0)
+    return part_folder("translation", data_root)
 
 
-def face_reference(kind: str, data_root: str | Path = P.DATA_ROOT):
-    """(backbone, reference statistics) of the first ``FID_N_REFERENCE`` training faces; kind inception|synth.
+def face_reference(kind: str, data_root: str | Path = P.DATA_ROOT, part: str = "synthesis"):
+    """(backbone, reference statistics) of the first ``FID_N_REFERENCE`` training faces of a synthesis part;
+    kind inception|synth.
 
     Computed once and cached by ``spap_lib.metrics.reference_stats``, whose lock makes a second worker wait
     for the first instead of computing the same statistics again.
     """
-    folder = face_folder(data_root)
+    folder = face_folder(data_root, part)
     bb = select_backbone(kind, root=data_root)
     files = FaceDataset(folder, split="train").paths[: P.FID_N_REFERENCE]
     if len(files) < P.FID_N_REFERENCE:
         raise ConfigError(f"{folder} has {len(files)} training faces, the study needs {P.FID_N_REFERENCE}")
     name = f"{folder.name}-first{P.FID_N_REFERENCE}"
-    size = P.SYNTHESIS.overrides["image_size"]
+    size = P.PARTS[part].image_size
     return bb, reference_stats(bb, name, "train", size, files=files, root=data_root)
+
+
+SEGMENTER_NAME = "study-segmenter"  # archived under results/study/streets/segmenters/<name>
+
+
+def segmenter_recipe():
+    """The book's cpu segmenter recipe at the streets part's size."""
+    from spap_lib.reports.evaluate import segmenter_config
+
+    return segmenter_config(P.STREETS.dataset, "cpu", P.STREETS.image_size)
+
+
+def study_segmenter(
+    archive_root: str | Path = P.ARCHIVE_ROOT, data_root: str | Path = P.DATA_ROOT, train=False
+):
+    """The segmenter that scores the streets part (Table 2's labels->photo FCN score): the book's cpu recipe,
+    trained once on the part's training pairs and archived with the study (``train=True`` trains it if the
+    archive lacks it; runs only read it, so every run is scored by the same network)."""
+    from spap_lib.metrics import load_segmenter
+
+    p = P.STREETS
+    try:
+        return load_segmenter(
+            Path(archive_root) / p.name,
+            name=SEGMENTER_NAME,
+            config=segmenter_recipe(),
+            train_folder=part_folder(p.name, data_root) / "train",
+            train_if_missing=train,
+            verbose=False,
+        )
+    except DataError as exc:
+        if train:
+            raise
+        raise DataError(
+            f"the {p.name} part's segmenter is not archived under {archive_root} ({exc}): "
+            f"run `python -m spap_lib study run --part {p.name}` (its first job trains it)"
+        ) from exc
 
 
 def prepare(data_root: str | Path = P.DATA_ROOT, parts: tuple[str, ...] = tuple(P.PARTS)) -> None:
     """Data and reference statistics every run reads (computed once, before workers start)."""
-    if "synthesis" in parts:
-        face_folder(data_root)
-        face_reference("synth", data_root)  # the Inception statistics are the first job (REFERENCE_JOB)
-    if "translation" in parts:
-        facade_folder(data_root)
+    for part in parts:
+        part_folder(part, data_root)
+        if P.PARTS[part].kind == "gan":
+            face_reference("synth", data_root, part)  # the Inception statistics are a job (REFERENCE_JOB)
 
 
 # --- scoring -------------------------------------------------------------------------------------------
@@ -97,12 +140,22 @@ def _generated_features(G: torch.nn.Module, n: int, bb) -> np.ndarray:
     return image_features(to_uint8(sample(G, n, seed=P.SAMPLE_SEED)), bb)
 
 
-def score_synthesis(run_dir: Path, kind: str, n: int, data_root: str | Path) -> dict[str, Any]:
-    """FD (FID with kind="inception", FD-synth with "synth") and KD of ``n`` samples of the run's G."""
-    bb, ref = face_reference(kind, data_root)
+def score_synthesis(
+    run_dir: Path,
+    kind: str,
+    n: int,
+    data_root: str | Path,
+    part: str = "synthesis",
+    with_prdc: bool = False,
+) -> dict[str, Any]:
+    """FD (FID with kind="inception", FD-synth with "synth") and KD of ``n`` samples of the run's G; with
+    ``with_prdc``, precision/recall/density/coverage from the same features against the first ``n`` reference
+    images (equal set sizes)."""
+    bb, ref = face_reference(kind, data_root, part)
     G = load_generators(run_dir)["G"]
-    res = fd_from_features(_generated_features(G, n, bb), ref, bb)
-    return {
+    feats = _generated_features(G, n, bb)
+    res = fd_from_features(feats, ref, bb)
+    out = {
         "metric": res.metric,
         "value": res.value,
         "kernel_metric": res.kernel_metric,
@@ -111,17 +164,31 @@ def score_synthesis(run_dir: Path, kind: str, n: int, data_root: str | Path) -> 
         "n_reference": res.n_ref,
         **bb.describe(),
     }
+    if with_prdc:
+        out["prdc"] = prdc(ref.feats[:n], feats)
+    return out
 
 
-def score_translation(run_dir: Path, data_root: str | Path) -> dict[str, Any]:
-    """PSNR/SSIM of both directions on the paired test split (Table 3's protocol)."""
+def score_translation(run_dir: Path, data_root: str | Path, part: str = "translation", segmenter=None):
+    """Both directions on the paired test split: PSNR/SSIM (facades, Table 3's protocol) or FCN scores
+    (streets, Table 2's: photo->labels by colour, labels->photo by ``segmenter`` on the translated photo)."""
+    p = P.PARTS[part]
     gens = load_generators(run_dir)
-    A, B = paired_test_set(facade_folder(data_root), P.TRANSLATION.overrides["crop_size"], None)
+    A, B = paired_test_set(part_folder(part, data_root), p.image_size, None)
     fake_b, fake_a = to_uint8(translate(gens["G_AB"], A)), to_uint8(translate(gens["G_BA"], B))
+    real_a, real_b = to_uint8(A), to_uint8(B)
+    if p.dataset == "facades":
+        return {
+            "n_pairs": len(A),
+            "facades_to_labels": image_quality(zip(fake_b, real_b)),
+            "labels_to_facades": image_quality(zip(fake_a, real_a)),
+        }
+    if segmenter is None:
+        raise ConfigError(f"the {part} part is scored by FCN scores: pass its segmenter")
     return {
         "n_pairs": len(A),
-        "facades_to_labels": image_quality(zip(fake_b, to_uint8(B))),
-        "labels_to_facades": image_quality(zip(fake_a, to_uint8(A))),
+        "photo_to_labels": fcn_score("photo_to_labels", fake_b, real_b),
+        "labels_to_photo": fcn_score("labels_to_photo", fake_a, real_b, segmenter.predict),
     }
 
 
@@ -187,9 +254,12 @@ def run_one(
     # the code this run started with (a resumed run keeps its first start's record)
     state.setdefault("code", {"git_commit": git_commit(), "git_dirty": git_dirty()})
     done = {p["step"] for p in state["curve"]}
+    part = P.PARTS[spec.part]
     total = spec.total_steps()
-    fid_at = round(total * P.PILOT_FID_AT)
+    pilot_fid_at = round(total * P.PILOT_FID_AT) if part.version < 3 and spec.is_pilot else None
+    fid_steps = spec.fid_steps()
     curve_steps = spec.curve_steps()
+    segmenter = study_segmenter(archive_root, data_root) if part.dataset == "streets" else None
     for step in spec.boundaries():
         if step in done or (step == P.VERIFY_STEPS and "verify" in state):
             continue
@@ -202,26 +272,33 @@ def run_one(
                 "log": [r for r in _read_log(run_dir) if r["step"] <= step],
             }
         if step in curve_steps:
-            if spec.part == "synthesis":
-                point = score_synthesis(run_dir, "synth", P.CURVE_N, data_root)
+            if part.kind == "gan":
+                point = score_synthesis(run_dir, "synth", P.CURVE_N, data_root, spec.part)
                 point = {
                     "step": step,
                     point["metric"]: point["value"],
                     point["kernel_metric"]: point["kernel_value"],
                 }
-                if spec.is_pilot and step == fid_at:
+                if step == pilot_fid_at:
                     state["fid_at"] = {
                         "fraction": P.PILOT_FID_AT,
                         "step": step,
                         **score_synthesis(run_dir, "inception", P.FID_N_GENERATED, data_root),
                     }
+                if step in fid_steps:  # FID over training; the last one, with PRDC, is the final score
+                    fid = score_synthesis(
+                        run_dir, "inception", P.FID_N_GENERATED, data_root, spec.part, with_prdc=step == total
+                    )
+                    state.setdefault("fid_curve", []).append({"step": step, **fid})
             else:
-                point = {"step": step, **score_translation(run_dir, data_root)}
+                point = {"step": step, **score_translation(run_dir, data_root, spec.part, segmenter)}
             state["curve"].append(point)
         state["eval_s"] += time.perf_counter() - t0
         _save_state(run_dir, state)
     t0 = time.perf_counter()
-    if spec.part == "synthesis":
+    if part.kind == "gan" and fid_steps:
+        final = {k: v for k, v in state["fid_curve"][-1].items() if k != "step"}
+    elif part.kind == "gan":
         final = score_synthesis(run_dir, "inception", P.FID_N_GENERATED, data_root)
     else:
         final = {k: v for k, v in state["curve"][-1].items() if k != "step"}
@@ -243,6 +320,7 @@ def write_archive(spec, config, run_dir: Path, state: dict, final: dict, out: Pa
         "final": final,
         "curve": state["curve"],
         "fid_at": state.get("fid_at"),
+        **({"fid_curve": state["fid_curve"]} if "fid_curve" in state else {}),
         "verify": state["verify"],
         "losses": downsample(_read_log(run_dir)),
         "params": {k: v for k, v in summary.items() if k.startswith("params_")},
@@ -268,9 +346,9 @@ def write_archive(spec, config, run_dir: Path, state: dict, final: dict, out: Pa
         samples = sorted((run_dir / "samples").glob("*.png"))
         if samples:
             shutil.copyfile(samples[-1], tmp / "samples.png")
-        if spec.seed in P.WEIGHTS_SEEDS:
+        if spec.seed in P.PARTS[spec.part].weights_seeds:
             ckpt = load_checkpoint(run_dir / CHECKPOINT)
-            nets = ("G",) if spec.part == "synthesis" else ("G_AB", "G_BA")
+            nets = ("G",) if P.PARTS[spec.part].kind == "gan" else ("G_AB", "G_BA")
             half = {
                 k: {n: t.half() if t.is_floating_point() else t for n, t in ckpt[k].items()} for k in nets
             }
@@ -355,20 +433,61 @@ def _load_rgb(path: Path) -> np.ndarray:
 # --- the whole study -------------------------------------------------------------------------------------
 
 FID_VS_N_JOB = "fid-vs-n"
-REFERENCE_JOB = "reference-stats"  # the Inception statistics of the reference faces (~18 min on one thread)
+REFERENCE_JOB = (
+    "reference-stats"  # + "-<part>": a synthesis part's Inception statistics (~18 min, one thread)
+)
+SEGMENTER_JOB = "segmenter"  # the streets part's segmenter, trained once and archived, with its ceiling
+
+
+def reference_job(part: str) -> str:
+    return REFERENCE_JOB if part == "synthesis" else f"{REFERENCE_JOB}-{part}"
+
+
+def segmenter_archived(archive_root: str | Path) -> bool:
+    return (Path(archive_root) / P.STREETS.name / "segmenter.json").is_file()
 
 
 def pending(specs: list[P.RunSpec], archive_root: str | Path) -> list[str]:
-    """Jobs still to do, in order: the reference statistics (a no-op once cached), runs, FID against n."""
-    names = [s.name for s in specs if not (Path(archive_root) / s.part / s.name / "run.json").is_file()]
-    if any(s.part == "synthesis" for s in specs) and names:
-        names.insert(0, REFERENCE_JOB)
+    """Jobs still to do, in order: per part the reference statistics (a no-op once cached) or the segmenter,
+    then the runs, then FID against n."""
+    todo = [s for s in specs if not (Path(archive_root) / s.part / s.name / "run.json").is_file()]
+    names = [s.name for s in todo]
+    for part in reversed(list(dict.fromkeys(s.part for s in todo))):
+        if P.PARTS[part].kind == "gan":
+            names.insert(0, reference_job(part))
+        elif P.PARTS[part].dataset == "streets" and not segmenter_archived(archive_root):
+            names.insert(0, SEGMENTER_JOB)
     if (
         any(s.name == P.FID_VS_N_RUN for s in specs)
         and not (Path(archive_root) / "synthesis" / "fid_vs_n.json").is_file()
     ):
         names.append(FID_VS_N_JOB)
     return names
+
+
+def archive_segmenter(archive_root: str | Path, data_root: str | Path) -> Path:
+    """Train the streets part's segmenter into the archive (once) and score it on the real test photos: the
+    ceiling of the labels->photo FCN score (``segmenter.json``, written last)."""
+    t0 = time.perf_counter()
+    seg = study_segmenter(archive_root, data_root, train=True)
+    A, B = paired_test_set(part_folder("streets", data_root), P.STREETS.image_size, None)
+    out = Path(archive_root) / P.STREETS.name / "segmenter.json"
+    record = {
+        "study_version": P.STUDY_VERSION,
+        "name": SEGMENTER_NAME,
+        "n_pairs": len(A),
+        "real_photos": fcn_score("labels_to_photo", to_uint8(A), to_uint8(B), seg.predict),
+        "segmenter": {k: seg.info[k] for k in ("config", "sha256", "torch")},
+        "provenance": {
+            "wall_s": round(time.perf_counter() - t0, 1),
+            "threads": torch.get_num_threads(),
+            "cpu_model": cpu_model(),
+            "git_commit": git_commit(),
+            "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        },
+    }
+    atomic_write_text(out, json.dumps(record, indent=1) + "\n")
+    return out
 
 
 def run_study(
@@ -399,9 +518,11 @@ def run_study(
     n_total, n_done = len(todo), 0
 
     def ready(name: str) -> bool:
-        return (
-            name != FID_VS_N_JOB or (Path(archive_root) / "synthesis" / P.FID_VS_N_RUN / "run.json").is_file()
-        )
+        if name == FID_VS_N_JOB:
+            return (Path(archive_root) / "synthesis" / P.FID_VS_N_RUN / "run.json").is_file()
+        if name.startswith(f"{P.STREETS.name}-"):  # scored by the archived segmenter
+            return segmenter_archived(archive_root)
+        return True
 
     try:
         while todo or running:
@@ -424,7 +545,7 @@ def run_study(
                 running[name] = (proc, time.perf_counter())
                 log(f"study: started {name} ({len(running)} running, {len(todo)} waiting)")
             if not running and todo:  # only blocked jobs remain
-                log(f"study: cannot start {todo}: {P.FID_VS_N_RUN} did not finish")
+                log(f"study: cannot start {todo}: the job they wait for did not finish")
                 failed += todo
                 break
             time.sleep(2)
@@ -460,8 +581,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     try:
-        if args.name == REFERENCE_JOB:
-            path = face_reference("inception", args.data_root)[1].path
+        references = {reference_job(p): p for p, part in P.PARTS.items() if part.kind == "gan"}
+        if args.name in references:
+            path = face_reference("inception", args.data_root, references[args.name])[1].path
+        elif args.name == SEGMENTER_JOB:
+            path = archive_segmenter(args.archive_root, args.data_root)
         elif args.name == FID_VS_N_JOB:
             path = fid_vs_n(args.archive_root, args.work_root, args.data_root)
         else:

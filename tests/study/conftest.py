@@ -10,6 +10,7 @@ import torch
 import spap_lib.study.plan as P
 import spap_lib.study.runner as R
 from spap_lib.metrics.backbones import Backbone
+from spap_lib.metrics.segmenter import preset as segmenter_preset
 
 
 def _tiny_backbone(kind: str, root=None) -> Backbone:
@@ -63,10 +64,15 @@ def tiny_study(monkeypatch, tmp_path):
     parts = {
         "synthesis": replace(P.SYNTHESIS, overrides=syn, seeds=(0, 1, 2)),
         "translation": replace(P.TRANSLATION, overrides=tra, seeds=(0, 1, 2)),
+        "synthesis64": replace(P.SYNTHESIS_64, overrides={**syn, "image_size": 24}, seeds=(0, 1)),
+        "streets": replace(P.STREETS, overrides={**tra, "dataset": "streets"}, seeds=(0, 1)),
     }
     monkeypatch.setattr(P, "SYNTHESIS", parts["synthesis"])
     monkeypatch.setattr(P, "TRANSLATION", parts["translation"])
+    monkeypatch.setattr(P, "SYNTHESIS_64", parts["synthesis64"])
+    monkeypatch.setattr(P, "STREETS", parts["streets"])
     monkeypatch.setattr(P, "PARTS", parts)
+    monkeypatch.setattr(R, "segmenter_recipe", lambda: segmenter_preset("synth", size=32, steps=4, width=4))
     for name, value in (
         ("FID_N_REFERENCE", 60),
         ("FID_N_GENERATED", 12),

@@ -18,15 +18,34 @@ def test_plan_covers_every_variant_and_seed_pilot_first():
     assert (
         P.SYNTHESIS.variants == (*P.STUDY_VARIANTS, "selfmod") and P.TRANSLATION.variants == P.STUDY_VARIANTS
     )
+    first = [s for s in specs if P.PARTS[s.part].version < 3]
     n_pilot = 2 * len(P.PILOT_SEEDS)
-    assert all(s.is_pilot for s in specs[:n_pilot])
-    assert not any(s.is_pilot for s in specs[n_pilot:])
-    # after the pilot: synthesis before translation, and within a part all variants of a seed first
+    assert all(s.is_pilot for s in first[:n_pilot])
+    assert not any(s.is_pilot for s in first[n_pilot:])
+    # the version 1-2 parts first; then synthesis64 (the headline at the second scale), then streets
     parts = [s.part for s in specs[n_pilot:]]
-    assert parts == sorted(parts, key=["synthesis", "translation"].index)
+    assert parts == sorted(parts, key=["synthesis", "translation", "synthesis64", "streets"].index)
+    # within a part all variants of a seed first (paired sets), vanilla (the pilot's) first in each seed
     for part in P.PARTS:
-        seeds = [s.seed for s in specs[n_pilot:] if s.part == part]
-        assert seeds == sorted(seeds)
+        rest = [s for s in specs if s.part == part and not (P.PARTS[part].version < 3 and s.is_pilot)]
+        assert [s.seed for s in rest] == sorted(s.seed for s in rest)
+    for part in ("synthesis64", "streets"):
+        assert [s.variant for s in specs if s.part == part][0] == "vanilla"
+
+
+def test_version_3_parts_change_only_the_scale_or_the_dataset():
+    s32, s64 = (
+        P.RunSpec("synthesis", "spap_c2f", 1).config(),
+        P.RunSpec("synthesis64", "spap_c2f", 1).config(),
+    )
+    differ = {k for k in vars(s32) if getattr(s32, k) != getattr(s64, k)}
+    assert differ == {"image_size"} and s64.image_size == 64
+    t, st = P.RunSpec("translation", "aspp", 1).config(), P.RunSpec("streets", "aspp", 1).config()
+    assert {k for k in vars(t) if getattr(t, k) != getattr(st, k)} == {"dataset"} and st.dataset == "streets"
+    # FID over training lands on curve points (a resumed run finds them done), the last one at the end
+    spec = P.RunSpec("synthesis64", "vanilla", 0)
+    assert set(spec.fid_steps()) <= set(spec.curve_steps()) and spec.fid_steps()[-1] == spec.total_steps()
+    assert spec.fid_steps() == [3600, 4800, 6000]
 
 
 def test_configs_follow_the_paper_recipe_at_study_scale():

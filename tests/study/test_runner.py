@@ -34,7 +34,9 @@ def test_archive_schema_and_provenance(tiny_study):
     out3 = _run("synthesis-selfmod-s0", tiny_study)
     rec3 = read_run(out3 / "run.json")
     assert (
-        (out3 / "generator_fp16.pt").exists() and rec3["variant"] == "selfmod" and rec3["study_version"] == 2
+        (out3 / "generator_fp16.pt").exists()
+        and rec3["variant"] == "selfmod"
+        and rec3["study_version"] == P.STUDY_VERSION
     )
 
 
@@ -42,6 +44,35 @@ def test_translation_run_scores_both_directions(tiny_study):
     rec = read_run(_run("translation-spap_f2c-s0", tiny_study) / "run.json")
     for direction in ("facades_to_labels", "labels_to_facades"):
         assert set(rec["final"][direction]) >= {"psnr", "ssim"}
+        assert rec["curve"][-1][direction] == rec["final"][direction]
+
+
+def test_second_scale_scores_fid_over_training_and_prdc_at_the_end(tiny_study):
+    out = _run("synthesis64-spap_c2f-s1", tiny_study)
+    rec = read_run(out / "run.json")
+    spec = P.parse_name(rec["name"])
+    assert rec["config"]["image_size"] == 24 and (out / "generator_fp16.pt").exists()  # every seed's G
+    assert [p["step"] for p in rec["fid_curve"]] == spec.fid_steps()
+    assert all(p["metric"] == "FID" and p["n_generated"] == P.FID_N_GENERATED for p in rec["fid_curve"])
+    final = rec["final"]
+    assert final["value"] == rec["fid_curve"][-1]["value"] and rec["fid_at"] is None
+    assert set(final["prdc"]) >= {"precision", "recall", "density", "coverage"}
+    assert final["prdc"]["n_real"] == final["prdc"]["n_fake"] == P.FID_N_GENERATED
+    assert "prdc" not in rec["fid_curve"][0]
+
+
+def test_streets_runs_wait_for_the_archived_segmenter_and_score_fcn(tiny_study):
+    archive, work, data = tiny_study
+    todo = R.pending(P.study_plan("streets"), archive)
+    assert todo[0] == R.SEGMENTER_JOB
+    with pytest.raises(DataError, match="segmenter"):
+        _run("streets-vanilla-s0", tiny_study)  # runs only read the archived segmenter
+    ceiling = json.loads(R.archive_segmenter(archive, data).read_text())
+    assert 0 <= ceiling["real_photos"]["pixel_acc"] <= 1 and ceiling["n_pairs"] > 0
+    assert R.pending(P.study_plan("streets"), archive)[0] == "streets-vanilla-s0"
+    rec = read_run(_run("streets-spap_f2c-s1", tiny_study) / "run.json")
+    for direction in ("photo_to_labels", "labels_to_photo"):
+        assert set(rec["final"][direction]) >= {"pixel_acc", "mean_class_acc", "mean_class_iou"}
         assert rec["curve"][-1][direction] == rec["final"][direction]
 
 
@@ -118,6 +149,8 @@ def test_completeness_and_fid_vs_n(tiny_study):
 def test_pending_puts_reference_first_and_fid_vs_n_last(tiny_study):
     archive = tiny_study[0]
     todo = R.pending(P.study_plan(), archive)
-    assert todo[0] == R.REFERENCE_JOB and todo[-1] == R.FID_VS_N_JOB
-    assert todo[1:-1] == [s.name for s in P.study_plan()]
+    # every part's shared input first: the Inception statistics of each synthesis scale, the streets segmenter
+    shared = [R.REFERENCE_JOB, R.reference_job("synthesis64"), R.SEGMENTER_JOB]
+    assert todo[:3] == shared and todo[-1] == R.FID_VS_N_JOB
+    assert todo[3:-1] == [s.name for s in P.study_plan()]
     assert R.pending(P.study_plan("translation"), archive)[0] == "translation-vanilla-s0"
