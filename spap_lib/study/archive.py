@@ -116,12 +116,23 @@ class Verification:
     same_cpu: bool
     archived_cpu: str
     this_cpu: str
+    losses_compared: int = 0  # logged records compared (the verify log's, plus the archive's up to ``steps``)
+    unfreeze_step: int | None = None  # set for a run re-trained through its pyramid's unfreeze
+    gammas: tuple[float, ...] = ()  # the pyramid's gammas (Eq. 6) at ``steps``: non-zero once it trained
+    weights_step: int = 0  # the step whose weight digest the archive holds
 
     @property
     def ok(self) -> bool:
         return self.weights_equal and self.losses_equal
 
     def line(self) -> str:
+        if self.ok and self.unfreeze_step is not None:
+            return (
+                f"verified {self.name} through the unfreeze: {self.steps} steps re-trained (pyramid trainable "
+                f"from step {self.unfreeze_step}), weights at step {self.weights_step} and all {self.losses_compared} "
+                f"logged losses up to step {self.steps} bit-identical to the archive; gamma now "
+                + ", ".join(f"{g:.4g}" for g in self.gammas)
+            )
         if self.ok:
             return (
                 f"verified {self.name}: {self.steps} steps re-trained, every network's weights "
@@ -135,8 +146,27 @@ class Verification:
         )
 
 
-def verify_run(path: str | Path, work: str | Path | None = None) -> Verification:
-    """Re-train the archived run's first ``verify.steps`` steps and compare with its archive."""
+UNFREEZE_MARGIN = 300  # steps re-trained past the unfreeze: ten archived loss records (one every 30 steps)
+UNFREEZE_RUN = "synthesis-spap_c2f-s0"  # the headline variant's first seed
+
+
+def unfreeze_step(config) -> int:
+    """The first step at which the pyramid trains (Sec. 4.3): generator steps (gan), iterations (cyclegan)."""
+    if config.kind == "gan":
+        return int(config.freeze_steps)
+    return int(config.freeze_epochs * config.max_iters_per_epoch)
+
+
+def verify_run(
+    path: str | Path, work: str | Path | None = None, through_unfreeze: bool = False
+) -> Verification:
+    """Re-train the archived run's first ``verify.steps`` steps and compare with its archive.
+
+    ``through_unfreeze``: go on past the pyramid's unfreeze step (``UNFREEZE_MARGIN`` steps further), pausing
+    where the archived run paused (``RunSpec.boundaries``), and compare every archived loss record up to there
+    too (the archive keeps every third logged record): this sees the pyramid's own training, which the first
+    steps cannot (gamma = 0 makes a frozen SPAP the identity).
+    """
     from spap_lib.study.runner import _read_log, cpu_model, weights_digest
     from spap_lib.training import train
     from spap_lib.training.config import config_from_dict
@@ -144,26 +174,88 @@ def verify_run(path: str | Path, work: str | Path | None = None) -> Verification
     record = read_run(path)
     config = config_from_dict(record["config"])
     steps = int(record["verify"]["steps"])
+    until, pauses = steps, [steps]
+    if through_unfreeze:
+        if record["variant"] not in ("spap_c2f", "spap_f2c", "aspp"):
+            raise DataError(f"{record['name']} has no pyramid to unfreeze: pick a SPAP or ASPP run")
+        spec = P.parse_name(record["name"])
+        until = min(unfreeze_step(config) + UNFREEZE_MARGIN, spec.total_steps())
+        boundaries = spec.boundaries()
+        pauses = [b for b in boundaries if b < until] + [until]
     with tempfile.TemporaryDirectory(dir=work) as tmp:
         run_dir = Path(tmp) / record["name"]
-        train(config, run_dir, until_step=steps)
-        digest = weights_digest(run_dir)
-        log = [r for r in _read_log(run_dir) if r["step"] <= steps]
+        for pause in pauses:
+            train(config, run_dir, until_step=pause)
+            if pause == steps:
+                digest = weights_digest(run_dir)
+        log = _read_log(run_dir)
+        gammas = _gammas(run_dir) if through_unfreeze else ()
     archived = record["verify"]
 
     def numbers(r: dict) -> dict:  # everything logged but the step's wall time
         return {k: v for k, v in r.items() if k != "step_s" and isinstance(v, int | float)}
 
-    ours, theirs = [numbers(r) for r in log], [numbers(r) for r in archived["log"]]
-    diffs = [abs(a[k] - b.get(k, float("inf"))) for a, b in zip(ours, theirs) for k in a]
+    by_step = {r["step"]: r for r in log}
+    same_steps = [r["step"] for r in log if r["step"] <= steps] == [r["step"] for r in archived["log"]]
+    theirs = list(archived["log"])
+    if through_unfreeze:
+        theirs += [r for r in record["losses"] if steps < r["step"] <= until]
+    ours = [numbers(by_step.get(r["step"], {})) for r in theirs]
+    theirs = [numbers(r) for r in theirs]
+    diffs = [abs(a.get(k, float("inf")) - b[k]) for a, b in zip(ours, theirs) for k in b]
     here = cpu_model()
     return Verification(
         name=record["name"],
-        steps=steps,
+        steps=until,
         weights_equal=digest == archived["weights"],
-        losses_equal=ours == theirs,
+        losses_equal=same_steps and ours == theirs,
         max_loss_difference=max(diffs, default=0.0),
         same_cpu=here == record["provenance"]["cpu_model"],
         archived_cpu=record["provenance"]["cpu_model"],
         this_cpu=here,
+        losses_compared=len(theirs),
+        unfreeze_step=unfreeze_step(config) if through_unfreeze else None,
+        gammas=gammas,
+        weights_step=steps,
     )
+
+
+def _gammas(run_dir: Path) -> tuple[float, ...]:
+    """Every ``gamma`` (Eq. 6) in the run's generators, read from its checkpoint."""
+    from spap_lib.training.rundir import CHECKPOINT, load_checkpoint
+
+    ckpt = load_checkpoint(Path(run_dir) / CHECKPOINT)
+    nets = [k for k in ("G", "G_AB", "G_BA") if k in ckpt]
+    return tuple(float(t.flatten()[0]) for k in nets for n, t in ckpt[k].items() if n.endswith("gamma"))
+
+
+VERIFICATIONS = "verifications"  # results/study/verifications/<mode>-<run>.json
+
+
+def record_verification(result: Verification, root: str | Path = P.ARCHIVE_ROOT) -> Path:
+    """Write one verification's outcome with its provenance (the chapter reads these)."""
+    import dataclasses
+    from datetime import datetime, timezone
+
+    from spap_lib.io import atomic_write_text
+    from spap_lib.training.rundir import git_commit, git_dirty
+
+    mode = "unfreeze" if result.unfreeze_step is not None else "first-steps"
+    record = {
+        **dataclasses.asdict(result),
+        "ok": result.ok,
+        "line": result.line(),
+        "mode": mode,
+        "git_commit": git_commit(),
+        "git_dirty": git_dirty(),
+        "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    out = Path(root) / VERIFICATIONS / f"{mode}-{result.name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out, json.dumps(record, indent=1) + "\n")
+    return out
+
+
+def read_verifications(root: str | Path = P.ARCHIVE_ROOT) -> list[dict[str, Any]]:
+    """Every recorded verification, by file name."""
+    return [json.loads(p.read_text()) for p in sorted((Path(root) / VERIFICATIONS).glob("*.json"))]

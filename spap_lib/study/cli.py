@@ -1,4 +1,5 @@
-"""Command ``study``: ``run [--resume] [--pilot] [--part P] [--jobs N]``, ``status``, ``verify``."""
+"""Command ``study``: ``run [--resume] [--pilot] [--part P] [--jobs N]``, ``status``,
+``verify [--run NAME] [--all] [--through-unfreeze]``."""
 
 from __future__ import annotations
 
@@ -29,6 +30,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     v = ssub.add_parser("verify", help="re-train the first steps of archived runs, compare with the archive")
     v.add_argument("--run", action="append", default=None, help="run name (default: the first archived)")
     v.add_argument("--all", action="store_true", help="every archived run")
+    v.add_argument(
+        "--through-unfreeze",
+        action="store_true",
+        help="re-train past the pyramid's unfreeze step and compare every archived loss up to there "
+        "(one run, default synthesis-spap_c2f-s0; ~10 min)",
+    )
+    v.add_argument(
+        "--record",
+        action="store_true",
+        help="write each result to results/study/verifications/<mode>-<run>.json (the chapter shows them)",
+    )
     v.set_defaults(func=_verify)
 
 
@@ -60,16 +72,29 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from spap_lib.errors import DataError
-    from spap_lib.study.archive import completeness, run_path, verify_run
+    from spap_lib.errors import ConfigError, DataError
+    from spap_lib.study.archive import (
+        UNFREEZE_RUN,
+        completeness,
+        record_verification,
+        run_path,
+        verify_run,
+    )
     from spap_lib.study.plan import parse_name
 
-    names = args.run or (completeness().archived if args.all else completeness().archived[:1])
+    if args.through_unfreeze and args.all:
+        raise ConfigError("--through-unfreeze re-trains minutes per run: name runs with --run, not --all")
+    if args.through_unfreeze:
+        names = args.run or [UNFREEZE_RUN]
+    else:
+        names = args.run or (completeness().archived if args.all else completeness().archived[:1])
     if not names:
         raise DataError("no archived study run to verify: run `python -m spap_lib study run` first")
     bad = 0
     for name in names:
-        result = verify_run(run_path(parse_name(name)))
+        result = verify_run(run_path(parse_name(name)), through_unfreeze=args.through_unfreeze)
         print(result.line())
         bad += not result.ok
+        if args.record:
+            print(f"recorded in {record_verification(result)}")
     return 1 if bad else 0

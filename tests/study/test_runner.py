@@ -90,6 +90,28 @@ def test_verify_passes_on_the_archive_and_catches_a_tampered_one(tiny_study):
     assert "MISMATCH" in bad.line()
 
 
+def test_verify_through_the_unfreeze_sees_the_pyramid_train(tiny_study):
+    out = _run("synthesis-spap_c2f-s1", tiny_study)
+    result = verify_run(out / "run.json", through_unfreeze=True)
+    assert result.ok, result.line()
+    spec = P.parse_name("synthesis-spap_c2f-s1")
+    assert result.unfreeze_step == spec.config().freeze_steps < result.steps
+    rec = json.loads((out / "run.json").read_text())
+    after = [r for r in rec["losses"] if result.unfreeze_step < r["step"] <= result.steps]
+    assert after and result.losses_compared == len(rec["verify"]["log"]) + len(
+        [r for r in rec["losses"] if P.VERIFY_STEPS < r["step"] <= result.steps]
+    )
+    assert result.gammas and any(g != 0 for g in result.gammas)  # the pyramid moved off the identity
+    assert "through the unfreeze" in result.line()
+    # a loss logged after the unfreeze, changed in the archive, is caught (the first steps cannot see it)
+    after[-1]["loss_G"] += 1e-6
+    (out / "run.json").write_text(json.dumps(rec))
+    assert verify_run(out / "run.json").ok
+    assert not verify_run(out / "run.json", through_unfreeze=True).ok
+    with pytest.raises(DataError, match="no pyramid"):
+        verify_run(_run("synthesis-vanilla-s1", tiny_study) / "run.json", through_unfreeze=True)
+
+
 def test_interrupted_run_resumes_to_the_same_archive(tiny_study, monkeypatch, tmp_path):
     straight = read_run(_run("synthesis-aspp-s2", tiny_study) / "run.json")
     archive, work, data = tiny_study
