@@ -385,12 +385,14 @@ def projected_core_hours(runs: list[dict]) -> float:
     return total
 
 
-def trained_generator(root: str | Path, variant: str, seed: int = 0) -> torch.nn.Module | None:
+def trained_generator(
+    root: str | Path, variant: str, seed: int = 0, part: str = "synthesis"
+) -> torch.nn.Module | None:
     """The archived (fp16) generator of a synthesis run, in fp32 and eval mode, or None if not archived."""
-    path = Path(root) / "synthesis" / f"synthesis-{variant}-s{seed}" / "generator_fp16.pt"
+    path = Path(root) / part / f"{part}-{variant}-s{seed}" / "generator_fp16.pt"
     if not path.is_file():
         return None
-    c = P.SYNTHESIS.overrides
+    c = P.PARTS[part].overrides
     G, _ = build_sndcgan(variant, c["image_size"], c["width"])
     state = torch.load(path, map_location="cpu", weights_only=True)["G"]
     G.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})

@@ -458,11 +458,67 @@ def pending(specs: list[P.RunSpec], archive_root: str | Path) -> list[str]:
         elif P.PARTS[part].dataset == "streets" and not segmenter_archived(archive_root):
             names.insert(0, SEGMENTER_JOB)
     if (
+        any(s.part in (P.SYNTHESIS.name, P.SYNTHESIS_64.name) for s in specs)
+        and not prdc_path(archive_root).is_file()
+    ):
+        names.append(PRDC_JOB)  # after the runs: it needs the 32 px Inception statistics, computed once
+    if (
         any(s.name == P.FID_VS_N_RUN for s in specs)
         and not (Path(archive_root) / "synthesis" / "fid_vs_n.json").is_file()
     ):
         names.append(FID_VS_N_JOB)
     return names
+
+
+PRDC_JOB = "prdc-synthesis"  # precision/recall/density/coverage of the archived 32 px generators
+
+
+def prdc_path(archive_root: str | Path) -> Path:
+    return Path(archive_root) / P.SYNTHESIS.name / "prdc.json"
+
+
+def archive_prdc(archive_root: str | Path, data_root: str | Path) -> Path:
+    """Precision/recall/density/coverage of every archived generator of the 32 px part (seed 0 of each
+    variant: the runs of plan versions 1-2 archived no other weights), scored as the version-3 runs are:
+    the same ``FID_N_GENERATED`` samples as the run's FID, against as many reference images."""
+    from spap_lib.study.report import trained_generator
+
+    t0 = time.perf_counter()
+    bb, ref = face_reference("inception", data_root, P.SYNTHESIS.name)
+    rows = []
+    for variant in P.SYNTHESIS.variants:
+        for seed in P.SYNTHESIS.weights_seeds:
+            G = trained_generator(archive_root, variant, seed, P.SYNTHESIS.name)
+            if G is None:
+                continue
+            feats = _generated_features(G, P.FID_N_GENERATED, bb)
+            res = fd_from_features(feats, ref, bb)
+            rows.append(
+                {
+                    "variant": variant,
+                    "seed": seed,
+                    "FID": res.value,
+                    "prdc": prdc(ref.feats[: P.FID_N_GENERATED], feats),
+                }
+            )
+    record = {
+        "study_version": P.STUDY_VERSION,
+        "part": P.SYNTHESIS.name,
+        "sample_seed": P.SAMPLE_SEED,
+        **bb.describe(),
+        "rows": rows,
+        "provenance": {
+            "wall_s": round(time.perf_counter() - t0, 1),
+            "threads": torch.get_num_threads(),
+            "cpu_model": cpu_model(),
+            "torch": torch.__version__,
+            "git_commit": git_commit(),
+            "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        },
+    }
+    out = prdc_path(archive_root)
+    atomic_write_text(out, json.dumps(record, indent=1) + "\n")
+    return out
 
 
 def archive_segmenter(archive_root: str | Path, data_root: str | Path) -> Path:
@@ -584,6 +640,8 @@ def main(argv: list[str] | None = None) -> int:
         references = {reference_job(p): p for p, part in P.PARTS.items() if part.kind == "gan"}
         if args.name in references:
             path = face_reference("inception", args.data_root, references[args.name])[1].path
+        elif args.name == PRDC_JOB:
+            path = archive_prdc(args.archive_root, args.data_root)
         elif args.name == SEGMENTER_JOB:
             path = archive_segmenter(args.archive_root, args.data_root)
         elif args.name == FID_VS_N_JOB:

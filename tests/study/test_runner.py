@@ -61,6 +61,20 @@ def test_second_scale_scores_fid_over_training_and_prdc_at_the_end(tiny_study):
     assert "prdc" not in rec["fid_curve"][0]
 
 
+def test_prdc_of_archived_generators_matches_their_runs_fid(tiny_study):
+    archive, work, data = tiny_study
+    rec = read_run(_run("synthesis-vanilla-s0", tiny_study) / "run.json")
+    _run("synthesis-aspp-s1", tiny_study)  # no weights archived for seed 1: not scored
+    assert R.PRDC_JOB in R.pending(P.study_plan("synthesis"), archive)
+    out = json.loads(R.archive_prdc(archive, data).read_text())
+    assert [(r["variant"], r["seed"]) for r in out["rows"]] == [("vanilla", 0)]
+    row = out["rows"][0]
+    # the archived fp16 generator, sampled as the run was: the FID it was archived with, to fp16 rounding
+    assert row["FID"] == pytest.approx(rec["final"]["value"], rel=1e-2)
+    assert 0 <= row["prdc"]["precision"] <= 1 and 0 <= row["prdc"]["coverage"] <= 1
+    assert R.PRDC_JOB not in R.pending(P.study_plan("synthesis"), archive)
+
+
 def test_streets_runs_wait_for_the_archived_segmenter_and_score_fcn(tiny_study):
     archive, work, data = tiny_study
     todo = R.pending(P.study_plan("streets"), archive)
@@ -173,6 +187,6 @@ def test_pending_puts_reference_first_and_fid_vs_n_last(tiny_study):
     todo = R.pending(P.study_plan(), archive)
     # every part's shared input first: the Inception statistics of each synthesis scale, the streets segmenter
     shared = [R.REFERENCE_JOB, R.reference_job("synthesis64"), R.SEGMENTER_JOB]
-    assert todo[:3] == shared and todo[-1] == R.FID_VS_N_JOB
-    assert todo[3:-1] == [s.name for s in P.study_plan()]
+    assert todo[:3] == shared and todo[-2:] == [R.PRDC_JOB, R.FID_VS_N_JOB]
+    assert todo[3:-2] == [s.name for s in P.study_plan()]
     assert R.pending(P.study_plan("translation"), archive)[0] == "translation-vanilla-s0"
