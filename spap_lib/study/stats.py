@@ -14,6 +14,12 @@ Everything is over seeds (the unit of replication; the paper reports best/median
   - "contradicts": the whole interval is on the other side of 0;
   - "does not support": the interval contains 0 but excludes a change as large as the paper's;
   - "inconclusive at this scale": the interval contains both 0 and the paper's effect.
+* ``paired_p``, ``holm``: the two-sided paired t-test of "no change" and Holm's step-down adjustment of a
+  family of such p-values (Holm 1979): the family-wise error of the claims tested together stays at 5%.
+  ``paired(..., level=1 - 0.05 / m)`` gives Bonferroni's simultaneous intervals for m claims, from which
+  ``verdict`` reads the family-wise verdicts (every verdict kind, not only "is there a change").
+* ``welch``: the interval of the difference between two independent means (Welch-Satterthwaite), for an
+  effect measured at two scales on separate runs.
 * ``seeds_needed``: the smallest n for which a paired two-sided t-test at alpha = 0.05 has the asked power
   against a true difference ``effect`` when paired differences have standard deviation ``sd`` (noncentral t).
 """
@@ -72,15 +78,53 @@ class Paired:
     relative: Interval  # the same divided by the baseline's mean over these seeds
 
 
-def paired(values: Mapping[str, Mapping[int, float]], variant: str, baseline: str = "vanilla") -> Paired:
+def paired(
+    values: Mapping[str, Mapping[int, float]], variant: str, baseline: str = "vanilla", level: float = LEVEL
+) -> Paired:
     """Paired difference of ``variant`` to ``baseline``: ``values[variant][seed]`` per seed."""
     seeds = tuple(sorted(set(values.get(variant, {})) & set(values.get(baseline, {}))))
     if len(seeds) < 2:
         raise ConfigError(f"{variant} and {baseline} share {len(seeds)} seed(s): need at least 2")
     d = [values[variant][s] - values[baseline][s] for s in seeds]
     base = float(np.mean([values[baseline][s] for s in seeds]))
-    diff = mean_ci(d)
+    diff = mean_ci(d, level)
     return Paired(variant, seeds, diff, diff.scaled(1 / base))
+
+
+def paired_p(difference: Interval) -> float:
+    """Two-sided p-value of the paired t-test that the mean difference is 0."""
+    if difference.sd == 0:
+        return 0.0 if difference.mean != 0 else 1.0
+    t = difference.mean / (difference.sd / math.sqrt(difference.n))
+    return float(2 * _st.t.sf(abs(t), difference.n - 1))
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values, in the input's order: the k-th smallest of m is multiplied by
+    m - k + 1, made non-decreasing in that order, and capped at 1."""
+    p = np.asarray(pvalues, dtype=float)
+    order = np.argsort(p, kind="stable")
+    m = len(p)
+    adjusted = np.empty(m)
+    running = 0.0
+    for k, i in enumerate(order):
+        running = max(running, min(1.0, (m - k) * p[i]))
+        adjusted[i] = running
+    return adjusted.tolist()
+
+
+def welch(a: Sequence[float], b: Sequence[float], level: float = LEVEL) -> Interval:
+    """Mean of ``b`` minus mean of ``a`` with the Welch interval (independent samples, unequal variances);
+    ``sd`` is the difference's standard error and ``n`` the rounded Welch-Satterthwaite degrees of freedom."""
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if len(x) < 2 or len(y) < 2:
+        raise ConfigError(f"a Welch interval needs >= 2 values per sample, got {len(x)} and {len(y)}")
+    va, vb = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
+    se = math.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va**2 / (len(x) - 1) + vb**2 / (len(y) - 1)) if se > 0 else len(x) + len(y) - 2
+    d = float(y.mean() - x.mean())
+    half = float(_st.t.ppf(0.5 + level / 2, df)) * se
+    return Interval(d, d - half, d + half, se, round(df))
 
 
 def verdict(relative: Interval, paper_effect: float) -> str:

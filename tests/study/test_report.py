@@ -137,3 +137,55 @@ def test_flatness_counts_runs_over_the_limit_and_measures_the_curves_own_movemen
     )
     assert "from one evaluation to the next" in text[0]
     assert text[1] == "- FID: 0 of 1 runs change by 10% or more over their last 20% (largest 5.0%)."
+
+
+def test_family_correction_on_the_archive_recomputes_the_independent_review():
+    """The six 32 px claims: paired-t p-values 0.0086, 0.011, 0.033, 0.071, 0.12, 0.12 and a smallest Holm
+    p of about 0.052, as recomputed outside the project from the archive."""
+    from spap_lib.study.report import correction_sentence, family_table, runs_by_part
+
+    runs = runs_by_part()
+    runs = {part: runs[part] for part in ("synthesis", "translation")}  # the archive of plan versions 1-2
+    table = family_table(runs).set_index("claim")
+    assert len(table) == 6
+    assert sorted(table["p"].round(2)) == pytest.approx([0.01, 0.01, 0.03, 0.07, 0.12, 0.12])
+    assert table["Holm p"].min() == pytest.approx(0.0516, abs=0.001)
+    assert (table["Holm p"] >= table["p"]).all()
+    # the simultaneous intervals are wider: a verdict can only weaken, never flip to the other side
+    weaker = {"supports": "inconclusive at this scale", "contradicts": "does not support"}
+    for _, r in table.iterrows():
+        assert r["verdict, family-wise"] in (r["verdict"], weaker.get(r["verdict"]), "inconclusive at this scale")
+    sentence = correction_sentence(runs)
+    assert "6 claims" in sentence and "no claim's change differs from zero" in sentence
+
+
+def test_scale_shift_reads_the_direction_toward_the_papers_effect():
+    from spap_lib.study.report import scale_sentence, scale_shift
+
+    def part(rel: list[float]) -> list[dict]:
+        runs = [_run("vanilla", s, 200.0) for s in range(len(rel))]
+        return runs + [_run("spap_c2f", s, 200.0 * (1 + r)) for s, r in enumerate(rel)]
+
+    small = part([-0.05, -0.06, -0.04, -0.05, -0.055])
+    toward = scale_shift({"synthesis": small, "synthesis64": part([-0.2, -0.22, -0.19, -0.21, -0.2])})
+    assert toward["verdict"] == "moves toward the paper's" and toward["shift"] < 0
+    away = scale_shift({"synthesis": small, "synthesis64": part([0.05, 0.06, 0.04, 0.05, 0.07])})
+    assert away["verdict"] == "moves away from the paper's"
+    same = scale_shift({"synthesis": small, "synthesis64": part([-0.1, 0.0, -0.08, 0.02, -0.04])})
+    assert same["verdict"] == "does not move detectably"
+    assert "Not measured yet at 64 px" in scale_sentence({"synthesis": small, "synthesis64": part([-0.1])})
+    assert "excludes the paper's effect" in scale_sentence({"synthesis": small, "synthesis64": part([0.05] * 5)})
+
+
+def test_a_paper_effect_of_no_change_gets_no_verdict():
+    # Table 2: ASPP's labels->photo pixel accuracy equals CycleGAN's (0.52): no direction to test
+    pixel = METRICS["streets"][0]
+    assert paper_effect("streets", "aspp", pixel) == 0
+    runs = []
+    for s in range(3):
+        for v, acc in (("vanilla", 0.5), ("aspp", 0.52 + 0.01 * s)):
+            px = {"pixel_acc": acc, "mean_class_acc": acc / 2, "mean_class_iou": acc / 3}
+            runs.append({"variant": v, "seed": s, "final": {"labels_to_photo": px, "photo_to_labels": px}})
+    table = comparisons(runs, "streets")
+    row = table[(table.metric == pixel.name) & (table.variant == "aspp")].iloc[0]
+    assert row["verdict"] == "– (paper: no change)" and row["rel"] > 0

@@ -3,7 +3,7 @@
 import pytest
 
 from spap_lib.errors import ConfigError
-from spap_lib.study.stats import Interval, mean_ci, paired, power_at, seeds_needed, verdict
+from spap_lib.study.stats import Interval, holm, mean_ci, paired, power_at, seeds_needed, verdict
 
 
 def test_mean_ci_matches_the_t_table():
@@ -69,3 +69,36 @@ def test_power_far_in_the_tail_is_a_number():
     power = power_at(14.43, 54.17, 5)
     assert power == pytest.approx(1.0, abs=1e-4) and power <= 1.0
     assert seeds_needed(sd=1.0, effect=30.0) == 2  # 2 seeds suffice for an effect of 30 sd
+
+
+def test_holm_matches_the_textbook_example():
+    # Holm (1979) step-down: sorted p 0.01, 0.02, 0.03, 0.04 of m = 4 -> 0.04, 0.06, 0.06, 0.06
+    assert holm([0.03, 0.01, 0.04, 0.02]) == pytest.approx([0.06, 0.04, 0.06, 0.06])
+    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])  # capped at 1
+    assert holm([]) == []
+
+
+def test_paired_p_agrees_with_scipy_and_the_interval():
+    from scipy import stats as st
+
+    from spap_lib.study.stats import paired_p
+
+    d = [-3.0, -1.5, -4.2, 0.4, -2.2]
+    ci = mean_ci(d)
+    assert paired_p(ci) == pytest.approx(st.ttest_1samp(d, 0.0).pvalue, rel=1e-12)
+    # p < 0.05 exactly when the 95% interval excludes 0; at the Bonferroni level for m claims, when p < 0.05 / m
+    assert (paired_p(ci) < 0.05) == (ci.high < 0)
+    wide = mean_ci(d, 1 - 0.05 / 6)
+    assert (paired_p(ci) < 0.05 / 6) == (wide.high < 0)
+
+
+def test_welch_matches_scipy():
+    from scipy import stats as st
+
+    from spap_lib.study.stats import welch
+
+    a, b = [1.0, 2.0, 3.5, 2.2], [3.1, 4.0, 5.2, 4.4, 6.0]
+    w = welch(a, b)
+    res = st.ttest_ind(b, a, equal_var=False)
+    ci = res.confidence_interval(0.95)
+    assert (w.low, w.high) == pytest.approx((ci.low, ci.high), rel=1e-9)
