@@ -9,12 +9,14 @@
 4. builds the book with ``jupyter-book build . -W -n --keep-going``.
 
 A job whose inputs are unchanged is skipped: its cache key hashes the notebook's code cells, its parameters,
-every ``spap_lib`` source file and, for reports, the keys of the runs it reads. A failing job is reported with
+every ``spap_lib`` source file (Python by its syntax tree, so comments and docstrings do not count) and, for
+reports, the keys of the runs it reads. A failing job is reported with
 its executed notebook's path; the others go on and completed ones are kept.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -33,14 +35,35 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def source_hash(package_dir: Path = ROOT / "spap_lib") -> str:
-    """SHA-256 over every file of a folder (path and bytes): the library, so any code change invalidates
-    runs, or an archive a page renders."""
+    """SHA-256 over every file of a folder (path and content): the library, so any code change invalidates
+    runs, or an archive a page renders. A Python file counts by its syntax tree without docstrings
+    (:func:`code_fingerprint`): a comment or docstring edit re-runs nothing."""
     digest = hashlib.sha256()
     for path in sorted(package_dir.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(package_dir)).encode())
-            digest.update(path.read_bytes())
+            digest.update(code_fingerprint(path) if path.suffix == ".py" else path.read_bytes())
     return digest.hexdigest()
+
+
+def code_fingerprint(path: Path) -> bytes:
+    """What a Python file computes: its syntax tree (comments are not in it) with every module, class and
+    function docstring removed; a file that does not parse counts by its bytes."""
+    source = path.read_bytes()
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return source
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0] if node.body else None
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
+                node.body = node.body[1:] or [ast.Pass()]
+    return ast.dump(tree).encode()
 
 
 def notebook_code_hash(path: Path) -> str:

@@ -157,3 +157,27 @@ def test_kernels_start_in_the_notebook_folder_whatever_the_process_cwd(tmp_path,
         printed = "".join(o.get("text", "") for o in out.cells[-1].outputs).split()
         assert printed == [job.name, str(notebooks)]
     assert not (tmp_path / "data").exists() and not (tmp_path / "outputs").exists()
+
+
+def test_a_docstring_or_comment_edit_keeps_the_cache_and_a_code_edit_does_not(tmp_path):
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    module = lib / "m.py"
+    module.write_text('"""Module."""\n\n\ndef f(x):\n    """Twice x."""\n    return 2 * x  # double\n')
+    (lib / "data.bin").write_bytes(b"\x00\x01")
+    before = pipeline.source_hash(lib)
+    module.write_text(
+        '"""Module, reworded."""\n\n\ndef f(x):\n    """Two times x."""\n    # a comment\n    return 2 * x\n'
+    )
+    assert pipeline.source_hash(lib) == before
+    class_doc = 'class A:\n    """Doc."""\n\n    y = 1\n'
+    (lib / "c.py").write_text(class_doc)
+    with_class = pipeline.source_hash(lib)
+    (lib / "c.py").write_text(class_doc.replace("Doc.", "Other words."))
+    assert pipeline.source_hash(lib) == with_class
+    module.write_text('"""Module."""\n\n\ndef f(x):\n    """Twice x."""\n    return 3 * x\n')
+    assert pipeline.source_hash(lib) != before  # the code changed
+    module.write_text('"""Module."""\n\n\ndef f(x):\n    """Twice x."""\n    return "2 * x"\n')
+    assert pipeline.source_hash(lib) != before  # a string that is not a docstring is code
+    (lib / "data.bin").write_bytes(b"\x00\x02")
+    assert pipeline.source_hash(lib) != with_class  # other files count by their bytes

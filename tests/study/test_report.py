@@ -154,7 +154,11 @@ def test_family_correction_on_the_archive_recomputes_the_independent_review():
     # the simultaneous intervals are wider: a verdict can only weaken, never flip to the other side
     weaker = {"supports": "inconclusive at this scale", "contradicts": "does not support"}
     for _, r in table.iterrows():
-        assert r["verdict, family-wise"] in (r["verdict"], weaker.get(r["verdict"]), "inconclusive at this scale")
+        assert r["verdict, family-wise"] in (
+            r["verdict"],
+            weaker.get(r["verdict"]),
+            "inconclusive at this scale",
+        )
     sentence = correction_sentence(runs)
     assert "6 claims" in sentence and "no claim's change differs from zero" in sentence
 
@@ -174,7 +178,9 @@ def test_scale_shift_reads_the_direction_toward_the_papers_effect():
     same = scale_shift({"synthesis": small, "synthesis64": part([-0.1, 0.0, -0.08, 0.02, -0.04])})
     assert same["verdict"] == "does not move detectably"
     assert "Not measured yet at 64 px" in scale_sentence({"synthesis": small, "synthesis64": part([-0.1])})
-    assert "excludes the paper's effect" in scale_sentence({"synthesis": small, "synthesis64": part([0.05] * 5)})
+    assert "excludes the paper's effect" in scale_sentence(
+        {"synthesis": small, "synthesis64": part([0.05] * 5)}
+    )
 
 
 def test_a_paper_effect_of_no_change_gets_no_verdict():
