@@ -932,3 +932,63 @@ def verifications_table(root: str | Path = P.ARCHIVE_ROOT) -> pd.DataFrame:
         for v in read_verifications(root)
     ]
     return pd.DataFrame(rows)
+
+
+def prdc32_sentence(table: pd.DataFrame | None) -> str:
+    """What precision/recall/coverage say about the 32 px generator with the worst FID, against vanilla's."""
+    if table is None or "vanilla" not in table.index or len(table) < 2:
+        return (
+            "Not scored yet: `python -m spap_lib study run --part synthesis` adds the job (prdc-synthesis)."
+        )
+    worst = table.drop(index="vanilla")["FID"].idxmax()
+    w, v = table.loc[worst], table.loc["vanilla"]
+    fidelity = min(w["precision"] / v["precision"], w["density"] / v["density"])
+    diversity = min(w["recall"] / max(v["recall"], 1e-12), w["coverage"] / v["coverage"])
+    lost = "diversity" if diversity < fidelity else "fidelity"
+    return (
+        f"Of the seed-0 generators, {worst} has the worst FID ({w['FID']:.1f}, vanilla {v['FID']:.1f}): "
+        f"precision {w['precision']:.2f} (vanilla {v['precision']:.2f}), density {w['density']:.2f} "
+        f"({v['density']:.2f}), recall {w['recall']:.2f} ({v['recall']:.2f}), coverage {w['coverage']:.2f} "
+        f"({v['coverage']:.2f}): it loses more {lost} than "
+        + ("fidelity" if lost == "diversity" else "diversity")
+        + " against vanilla."
+    )
+
+
+def ceiling_sentence(ceiling: dict[str, Any] | None) -> str:
+    """The study segmenter's scores on real photos: how far Table 2's labels->photo scores can be trusted."""
+    if ceiling is None:
+        return (
+            "The study's segmenter is not trained yet (`python -m spap_lib study run --part streets` trains and "
+            "archives it first)."
+        )
+    s = ceiling["real_photos"]
+    c = ceiling["segmenter"]["config"]
+    return (
+        f"The segmenter that reads the translated photos ({c['steps']} steps, width {c['width']}, trained once on "
+        f"the training photos and archived with the study) scores the {ceiling['n_pairs']} real test photos at "
+        f"pixel accuracy {s['pixel_acc']:.3f}, class accuracy {s['mean_class_acc']:.3f} and class IoU "
+        f"{s['mean_class_iou']:.3f}: the ceiling of any labels→photo translation here, as the paper's Table 2 "
+        "row for real photos is its FCN's."
+    )
+
+
+def compute_by_version(runs: dict[str, list[dict]]) -> pd.DataFrame:
+    """Core-hours spent per plan version's parts (:func:`compute_spent`), against each version's budget."""
+    rows = []
+    for label, parts, budget in (
+        ("versions 1-2: Table 1 at 32 px, Table 3", ("synthesis", "translation"), 12.0),
+        ("version 3: Table 1 at 64 px, Table 2", ("synthesis64", "streets"), 18.0),
+    ):
+        done = [r for p in parts for r in runs.get(p, [])]
+        planned = sum(len(P.study_plan(p)) for p in parts)
+        spent = compute_spent(done) if done else {"core_hours": 0.0}
+        rows.append(
+            {
+                "plan": label,
+                "runs archived": f"{len(done)} of {planned}",
+                "core-hours spent": round(spent["core_hours"], 1),
+                "budget (core-hours)": budget,
+            }
+        )
+    return pd.DataFrame(rows).set_index("plan")

@@ -195,3 +195,24 @@ def test_a_paper_effect_of_no_change_gets_no_verdict():
     table = comparisons(runs, "streets")
     row = table[(table.metric == pixel.name) & (table.variant == "aspp")].iloc[0]
     assert row["verdict"] == "– (paper: no change)" and row["rel"] > 0
+
+
+def test_prdc_sentence_names_what_the_worst_generator_lost():
+    import pandas as pd
+
+    from spap_lib.study.report import prdc32_sentence
+
+    table = pd.DataFrame(
+        {
+            "FID": [230.0, 400.0, 210.0],
+            "precision": [0.50, 0.45, 0.52],
+            "recall": [0.30, 0.02, 0.31],
+            "density": [0.40, 0.38, 0.42],
+            "coverage": [0.35, 0.05, 0.36],
+        },
+        index=pd.Index(["vanilla", "aspp", "spap_c2f"], name="variant"),
+    )
+    text = prdc32_sentence(table)
+    assert text.startswith("Of the seed-0 generators, aspp has the worst FID (400.0")
+    assert "loses more diversity than fidelity" in text
+    assert "Not scored yet" in prdc32_sentence(None)
