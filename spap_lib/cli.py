@@ -8,8 +8,10 @@ command never touches another package's code.
 from __future__ import annotations
 
 import argparse
-import importlib
+import importlib.util
 import sys
+from pathlib import Path
+from types import ModuleType
 
 from spap_lib.errors import SpapError
 
@@ -32,8 +34,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+        command_module(name).register(sub)
     return parser
+
+
+def command_module(name: str) -> ModuleType:
+    """A ``cli`` module, loaded from its file without running its package's ``__init__`` (which imports
+    torch): ``--help`` and argument errors stay fast. The cli modules import only the standard library at
+    the top; each command imports what it needs when it runs."""
+    if name in sys.modules:
+        return sys.modules[name]
+    path = Path(__file__).parent.joinpath(*name.split(".")[1:]).with_suffix(".py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def main(argv: list[str] | None = None) -> int:
