@@ -135,8 +135,9 @@ TRANSLATION = Part(
 # Version 3. Table 1 at 64x64: the same recipe as ``synthesis`` but for the image size (and with it the data,
 # rendered at 64 px, and the pyramid's map, 32x32 instead of 16x16); FID of every run at 60/80/100% of training
 # (is FID itself flat over the last 20%?), the final one with precision/recall/density/coverage.
-# The headline pair (vanilla, SPAP c2f) only: a 64 px step costs ~4x a 32 px one (``study plan`` prints the
-# measured projection) and the budget leaves no room for f2c, ASPP and SELF-MOD at this scale.
+# The headline pair (vanilla, SPAP c2f) only: a 64 px step costs ~3x a 32 px one on one thread (vanilla 0.32 s,
+# SPAP c2f 0.69 s: ``benchmarks/bench_train.py --kind gan --threads 1 --set image_size=64``), so five paired
+# seeds of the pair take most of this version's 18 core-hours and leave no room for f2c, ASPP and SELF-MOD.
 SYNTHESIS_64 = Part(
     name="synthesis64",
     kind="gan",
