@@ -60,11 +60,15 @@ def _run(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     from spap_lib.study.archive import completeness
+    from spap_lib.study.plan import ARCHIVE_ROOT
+    from spap_lib.study.runner import prdc_path, segmenter_archived
 
     c = completeness()
     print(
         f"archived {len(c.archived)} of {len(c.archived) + len(c.missing)} runs; "
-        f"FID against n: {'archived' if c.fid_vs_n else 'missing'}"
+        f"FID against n: {'archived' if c.fid_vs_n else 'missing'}; "
+        f"32 px PRDC: {'archived' if prdc_path(ARCHIVE_ROOT).is_file() else 'missing'}; "
+        f"Table 2 segmenter: {'archived' if segmenter_archived(ARCHIVE_ROOT) else 'missing'}"
     )
     for name in c.missing:
         print(f"missing {name}")
