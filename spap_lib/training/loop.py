@@ -32,6 +32,7 @@ from spap_lib.training.rundir import (
     RunDir,
     RunLock,
     Session,
+    bad_checkpoint,
     open_session,
     record,
     restore_common,
@@ -149,8 +150,18 @@ def _train_run(
 
     # --- resume: states from the checkpoint, then the global RNG, then the fixed samples ---
     if session.checkpoint is not None:
-        task.load(session.checkpoint)
-    restore_common(session)
+        try:
+            task.load(session.checkpoint)
+            restore_common(session)
+        except (KeyError, IndexError, RuntimeError, TypeError, ValueError) as exc:
+            why = (
+                f"lacks {exc}"
+                if isinstance(exc, KeyError)
+                else f"does not fit this run ({type(exc).__name__})"
+            )
+            raise bad_checkpoint(session.run.checkpoint, why) from None
+    else:
+        restore_common(session)
     task.fix_samples(dataset)
     start = session.start_step
     stop = total if until_step is None else min(total, until_step)
