@@ -155,9 +155,9 @@ def _train_run(
             restore_common(session)
         except (KeyError, IndexError, RuntimeError, TypeError, ValueError) as exc:
             why = (
-                f"lacks {exc}"
+                f"it lacks {exc}"
                 if isinstance(exc, KeyError)
-                else f"does not fit this run ({type(exc).__name__})"
+                else f"it does not fit this run: {type(exc).__name__}"
             )
             raise bad_checkpoint(session.run.checkpoint, why) from None
     else:

@@ -213,8 +213,8 @@ CHECKPOINT_KEYS: dict[str, type | tuple[type, ...]] = {
 def bad_checkpoint(path: Path, why: str) -> DataError:
     """The one error of a checkpoint that cannot be used: names the file and what to do."""
     return DataError(
-        f"checkpoint {path} {why}: restore it, or delete it to train the run from scratch (there is no earlier "
-        "checkpoint)"
+        f"cannot read checkpoint {path} ({why}): delete it to restart the run from scratch (there is no earlier "
+        "checkpoint), or restore it"
     )
 
 
@@ -224,20 +224,20 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # corrupt or foreign file
-        raise bad_checkpoint(path, f"cannot be read ({type(exc).__name__})") from None
+        raise bad_checkpoint(path, f"{type(exc).__name__}: corrupt or not a checkpoint") from None
     if not isinstance(ckpt, dict):
-        raise bad_checkpoint(path, f"holds a {type(ckpt).__name__}, not a checkpoint")
+        raise bad_checkpoint(path, f"it holds a {type(ckpt).__name__}, not a checkpoint")
     for key, typ in CHECKPOINT_KEYS.items():
         if not isinstance(ckpt.get(key), typ) or isinstance(ckpt.get(key), bool):
-            raise bad_checkpoint(path, f"lacks a valid {key!r} entry (damaged or edited)")
+            raise bad_checkpoint(path, f"it lacks a valid {key!r} entry: damaged or edited")
     if not ckpt["rng"] or ckpt["step"] < 0:
-        raise bad_checkpoint(path, "has no RNG state or a negative step (damaged or edited)")
+        raise bad_checkpoint(path, "it has no RNG state or a negative step: damaged or edited")
     try:
         ckpt_config = json.loads(ckpt["config"])
     except ValueError:
         ckpt_config = None
     if not isinstance(ckpt_config, dict):
-        raise bad_checkpoint(path, "has no valid config entry (damaged or edited)")
+        raise bad_checkpoint(path, "it has no valid config entry: damaged or edited")
     return ckpt
 
 

@@ -498,8 +498,8 @@ ROWS = [
                 RESUME,
                 2,
                 [
-                    r"checkpoint .*last.pt lacks a valid 'step' entry",
-                    r"delete it to train the run from scratch",
+                    r"cannot read checkpoint .*last.pt \(it lacks a valid 'step' entry",
+                    r"delete it to restart the run",
                 ],
                 keep=RUN_FILES,
             ),
@@ -510,7 +510,14 @@ ROWS = [
     ),
     Row(
         "checkpoint-without-rng",
-        [Step(RESUME, 2, [r"checkpoint .*last.pt lacks a valid 'rng' entry"], keep=RUN_FILES)],
+        [
+            Step(
+                RESUME,
+                2,
+                [r"cannot read checkpoint .*last.pt \(it lacks a valid 'rng' entry"],
+                keep=RUN_FILES,
+            )
+        ],
         setup=then(partial, edit_checkpoint(_drop_rng)),
     ),
     Row(
@@ -519,7 +526,10 @@ ROWS = [
             Step(
                 RESUME + ["--variant", "aspp"],
                 2,
-                [r"checkpoint .*last.pt does not fit this run", r"delete it to train the run from scratch"],
+                [
+                    r"cannot read checkpoint .*last.pt \(it does not fit this run",
+                    r"delete it to restart the run",
+                ],
                 keep=("run/checkpoints/last.pt", "run/log.jsonl"),
             )
         ],
