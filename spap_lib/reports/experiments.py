@@ -12,6 +12,7 @@ import pandas as pd
 
 from spap_lib.errors import ConfigError
 from spap_lib.io import TMP_SUFFIX, read_json
+from spap_lib.metrics.backbones import BACKBONE_KINDS
 from spap_lib.reports.evaluate import TRANSLATION_RECIPES, evaluate_gan, evaluate_translation, fid_protocol
 from spap_lib.training import load_config, make_config, train
 from spap_lib.training.config import check_type, parse_overrides, parse_value
@@ -100,6 +101,8 @@ def run_gan(
     seed, fresh = notebook_value("seed", seed, int), notebook_value("fresh", fresh, bool)
     fields = {"variant": variant, "seed": seed, "data_root": data_root, "progress": False}
     config = make_config("gan", preset, _overrides(fields, overrides))  # every parameter checked first
+    if backbone != "default" and backbone not in BACKBONE_KINDS:
+        raise ConfigError(f"unknown backbone {backbone!r}: use default or one of {BACKBONE_KINDS}")
     if fresh:  # then delete: the run is about to start
         remove_run(run_dir)
     train(config, run_dir)

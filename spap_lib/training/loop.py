@@ -33,6 +33,7 @@ from spap_lib.training.rundir import (
     RunLock,
     Session,
     bad_checkpoint,
+    check_run_dir,
     open_session,
     record,
     restore_common,
@@ -124,6 +125,7 @@ def train_run(
     """
     config = validate(config)
     rank = int(os.environ.get("RANK", "0"))
+    check_run_dir(run_dir)  # a run folder that is a file or a broken link: refused before the data is made
     if dataset is None:  # before the run folder is touched: a wrong data root writes nothing
         dataset = build_dataset(config)
     with runtime.threads(config.threads), RunLock(Path(run_dir), write=rank == 0):
