@@ -3,8 +3,9 @@
 Atomic writes go to a temporary file in the target's folder (``.<name>.<random>.tmp``) that is moved over the
 target with ``os.replace``: a crash leaves the old file or none, never half of one, and the temporary file
 is removed on any error. ``exclusive``/``compute_once`` serialise processes that would compute the same
-cached file. This module imports nothing of the library, so data, models, metrics, training and reports
-can all use it.
+cached file. :func:`check_name` is the one check of a user-supplied name that becomes a path component;
+:func:`read_json_checked` the one checked reader of a JSON file the program wrote itself. This module imports
+nothing of the library but its error types, so data, models, metrics, training and reports can all use it.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ import errno
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from spap_lib.errors import ConfigError, DataError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm")
 TMP_SUFFIX = ".tmp"
@@ -124,6 +128,66 @@ def read_json(path: str | Path) -> Any:
     return json.loads(Path(path).read_text())
 
 
+def check_name(what: str, name: object) -> str:
+    """``name`` if it is one path component (a cache, run, dataset or preset name); else a one-line
+    ConfigError, before anything is created: no separator, no ``..``/``.``, not absolute, not empty."""
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{what} name {name!r} is empty: pass a plain name such as 'my-run'")
+    if "/" in name or "\\" in name or name in (".", "..") or "\0" in name or os.path.isabs(name):
+        raise ConfigError(
+            f"{what} name {name!r} is not a plain name (no '/', '\\', '..' or absolute path): it would "
+            "leave its folder; pass a single name such as 'my-run'"
+        )
+    return name
+
+
+def _json_kind(typ: type) -> str:
+    """JSON's name for what a Python type holds (``dict`` -> object)."""
+    names = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
+    return names.get(typ, "null" if typ is type(None) else typ.__name__)
+
+
+def read_json_checked(path: str | Path, expect: type, fix: str, keys: tuple[str, ...] = ()) -> Any:
+    """A JSON file the program wrote, read back checked: a one-line DataError naming the file and ``fix``
+    (the command that rebuilds it, or what to delete) if it cannot be read, is not JSON, is not of type
+    ``expect`` or (a dict) lacks one of ``keys``."""
+    path = Path(path)
+    try:
+        obj = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise DataError(f"cannot read {path} ({reason}): {fix}") from None
+    except ValueError:
+        raise DataError(f"{path} is not valid JSON (truncated or edited): {fix}") from None
+    if not isinstance(obj, expect):
+        raise DataError(
+            f"{path} holds a JSON {_json_kind(type(obj))}, not a JSON {_json_kind(expect)}: {fix}"
+        )
+    missing = [k for k in keys if k not in obj]
+    if missing:
+        raise DataError(f"{path} lacks {', '.join(map(repr, missing))} (truncated or edited): {fix}")
+    return obj
+
+
+def remove_tree(path: str | Path) -> None:
+    """Delete the folder ``path`` and everything in it, read-only entries too (an archive's 0o555 folders):
+    a folder whose entry cannot be removed gets its owner's write permission, then the removal is retried.
+    Raises the OSError of an entry that still cannot be removed; a missing ``path`` is fine."""
+    import stat
+
+    def retry(func: Callable[..., Any], p: str, _exc: Any) -> None:
+        parent = os.path.dirname(p)
+        os.chmod(parent, os.stat(parent).st_mode | stat.S_IWUSR | stat.S_IXUSR)
+        if func in (os.rmdir, os.unlink, os.remove) or not os.path.isdir(p) or os.path.islink(p):
+            func(p)
+        else:  # a folder that could not be listed
+            os.chmod(p, os.stat(p).st_mode | stat.S_IRWXU)
+            shutil.rmtree(p, onerror=retry)
+
+    if os.path.lexists(path):
+        shutil.rmtree(path, onerror=retry)
+
+
 def stale_temporaries(folder: str | Path) -> list[Path]:
     """Temporary files an interrupted atomic write left in ``folder`` (safe to delete: never a result)."""
     folder = Path(folder)
@@ -161,8 +225,18 @@ def is_image(path: Path) -> bool:
 def list_images(folder: str | Path, recursive: bool = False) -> list[Path]:
     """Image files in ``folder`` (and its subfolders when ``recursive``), sorted by path.
 
-    Datasets read their split folders flat; metrics read output folders recursively (as clean-fid does).
+    Datasets read their split folders flat; metrics read output folders recursively (as clean-fid does). A
+    subfolder that cannot be read is a one-line DataError, never silently skipped (a score over half the images).
     """
     folder = Path(folder)
-    found = folder.rglob("*") if recursive else folder.iterdir()
+    if not recursive:
+        return sorted(p for p in folder.iterdir() if p.is_file() and is_image(p))
+
+    def refuse(exc: OSError) -> None:
+        raise DataError(
+            f"cannot read the folder {exc.filename} ({exc.strerror}): make it readable, or move it out of "
+            f"{folder}, then run the command again"
+        )
+
+    found = [Path(d, n) for d, _, names in os.walk(folder, onerror=refuse) for n in names]
     return sorted(p for p in found if p.is_file() and is_image(p))

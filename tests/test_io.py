@@ -68,3 +68,58 @@ def test_exclusive_stays_exclusive_while_holders_delete_the_file(tmp_path):
         t.join()
     assert len(overlaps) == 90 and max(overlaps) == 1
     assert not lock.exists()
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", "a\\b", "..", ".", "/abs", "", " "])
+def test_check_name_refuses_what_is_not_one_path_component(name):
+    from spap_lib.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="segmenter name"):
+        io.check_name("segmenter", name)
+
+
+def test_check_name_keeps_a_plain_name():
+    assert io.check_name("run", "synth-streets_v1.2") == "synth-streets_v1.2"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("[1]", "holds a JSON array, not a JSON object"), ("{", "is not valid JSON"), ("{}", "lacks 'k'")],
+)
+def test_read_json_checked_names_the_file_and_the_fix(tmp_path, text, message):
+    from spap_lib.errors import DataError
+
+    (tmp_path / "c.json").write_text(text)
+    with pytest.raises(DataError, match=f"c.json {message}.*: rebuild it"):
+        io.read_json_checked(tmp_path / "c.json", dict, "rebuild it", keys=("k",))
+
+
+def test_list_images_refuses_an_unreadable_subfolder(tmp_path, monkeypatch):
+    """A subfolder that cannot be listed (permissions; simulated, the tests may run as root) is an error, never
+    skipped: a score over the readable half would be silent."""
+    import os
+
+    from spap_lib.errors import DataError
+
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "a.png").write_bytes(b"x")
+    (tmp_path / "locked").mkdir()
+    real = os.scandir
+
+    def scandir(path="."):
+        if str(path).endswith("locked"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(DataError, match=r"cannot read the folder .*locked \(Permission denied\)"):
+        io.list_images(tmp_path, recursive=True)
+
+
+def test_remove_tree_removes_read_only_folders(tmp_path):
+    (tmp_path / "d" / "sub").mkdir(parents=True)
+    (tmp_path / "d" / "sub" / "f").write_text("x")
+    os_mod = __import__("os")
+    os_mod.chmod(tmp_path / "d" / "sub", 0o555)
+    io.remove_tree(tmp_path / "d")
+    assert not (tmp_path / "d").exists()

@@ -27,6 +27,7 @@ and ``root`` a folder; anything else is a one-line ConfigError.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import json
@@ -37,6 +38,7 @@ import re
 import shutil
 import socket
 import stat
+import sys
 import tarfile
 import tempfile
 import urllib.error
@@ -50,6 +52,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from spap_lib.errors import ConfigError, DataError
+from spap_lib.io import list_images, remove_tree
 
 DEFAULT_BASE_URL = "http://efrosgans.eecs.berkeley.edu"
 URL_ENV = "SPAP_DATA_URL"
@@ -598,23 +601,38 @@ def download(
         # a single top folder is the dataset; a top-level link is kept inside it, never followed
         src = one if one is not None and one.is_dir() and not one.is_symlink() else tmp
         _links_stay_inside(src)  # the moved folder's links must not point at its old siblings
+        if not list_images(src, recursive=True):
+            held = ", ".join(sorted(p.name for p in entries)[:3]) or "nothing"
+            raise DataError(
+                f"{url} holds no image ({held}): not a {name} dataset, nothing installed; check --base-url "
+                "(or SPAP_DATA_URL) and --sha256"
+            )
         done = src / COMPLETE
         if done.is_dir() and not done.is_symlink():
             shutil.rmtree(done)
         done.unlink(missing_ok=True)  # the record is ours: never write through an archive's link
         info = {"url": url, "sha256": digest, "bytes": arch.stat().st_size, "layout": spec.layout}
         done.write_text(json.dumps(info, indent=2))
-        if target.exists():  # --force: swap the old folder out first
+        old = None
+        if target.exists():  # --force: swap the old folder out, the new one in, then delete the old one
             old = root / f".{name}.old-{temp_token()}"
             os.replace(target, old)
-            shutil.rmtree(old, ignore_errors=True)
         os.replace(src, target)
+        if old is not None:
+            try:
+                remove_tree(old)  # read-only folders too: nothing is left behind
+            except OSError as exc:
+                print(
+                    f"notice: could not delete the replaced {old} ({exc.strerror}): delete it",
+                    file=sys.stderr,
+                )
         if not record.is_file():
             fd, t = tempfile.mkstemp(prefix=f".{spec.filename}.sha256.{temp_token()}.", dir=downloads)
             with os.fdopen(fd, "w") as f:
                 json.dump({"sha256": digest, "bytes": info["bytes"], "url": url}, f)
             os.replace(t, record)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            remove_tree(tmp)
         arch.unlink(missing_ok=True)
     return target

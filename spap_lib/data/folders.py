@@ -27,7 +27,7 @@ from torch.utils.data import Dataset
 from spap_lib.data.images import load_rgb, split_ab, to_tensor
 from spap_lib.data.transforms import check_sizes, draw_params, eval_transform, train_transform
 from spap_lib.errors import ConfigError, DataError
-from spap_lib.io import atomic_write_text, list_images
+from spap_lib.io import atomic_write_text, list_images, read_json_checked
 
 SPLIT_FILE = "split.json"
 ALIGNED = "pix2pix aligned layout: <root>/{phase}/*.png, each image A|B side by side"
@@ -96,13 +96,14 @@ class FaceDataset(Dataset):
             )
         split_path = self.root / SPLIT_FILE
         if split_path.is_file():
-            try:
-                table = json.loads(split_path.read_text())
-                table["train"], table["test"]  # noqa: B018 - validate keys
-            except (ValueError, KeyError, TypeError) as exc:
-                raise DataError(
-                    f"{split_path} is not a valid split file ({exc}); delete it to remake"
-                ) from None
+            fix = "delete it to remake it"
+            table = read_json_checked(split_path, dict, fix, keys=("train", "test"))
+            for key in ("train", "test"):
+                if not isinstance(table[key], list) or not all(isinstance(x, str) for x in table[key]):
+                    raise DataError(
+                        f"{split_path}: {key!r} is a {type(table[key]).__name__}, not a list of image file "
+                        f"names: {fix}"
+                    )
         else:
             table = compute_face_split(sorted(present), 0.1, seed)
             # a read-only dataset keeps the in-memory split, which is the same one

@@ -83,6 +83,7 @@ def _load(path: Path) -> np.ndarray:
 
 
 def _fd(args: argparse.Namespace) -> int:
+    from spap_lib.data.download import check_root
     from spap_lib.errors import ConfigError
     from spap_lib.metrics.backbones import select_backbone
     from spap_lib.metrics.fd import FDResult
@@ -91,6 +92,7 @@ def _fd(args: argparse.Namespace) -> int:
 
     if args.resolution is not None and args.resolution < 1:
         raise ConfigError(f"--resolution must be a positive number of pixels, got {args.resolution}")
+    check_root(args.root)
     files1 = _image_files(args.dir1, "dir1", at_least=2)  # a covariance needs two samples
     files2 = _image_files(args.dir2, "dir2", at_least=2)
     bb = select_backbone(args.backbone, args.root, args.inception_weights)
@@ -145,19 +147,25 @@ def _psnr_ssim(args: argparse.Namespace) -> int:
 
 
 def _backbone_train(args: argparse.Namespace) -> int:
+    from spap_lib.data.download import check_root
     from spap_lib.metrics.synth_backbone import load_synth_backbone
 
+    check_root(args.root)
     _, info = load_synth_backbone(args.root)
     print(json.dumps({k: info[k] for k in ("name", "metric", "sha256", "train")}, indent=2))
     return 0
 
 
 def _segmenter_train(args: argparse.Namespace) -> int:
+    from spap_lib.data.download import check_root
+    from spap_lib.io import check_name
     from spap_lib.metrics.segmenter import load_segmenter, preset
 
     overrides = {k: v for k, v in (("steps", args.steps), ("device", args.device)) if v is not None}
-    cfg = preset(args.preset, **overrides)
-    name = args.name or ("synth-streets" if args.preset == "synth" else args.preset)
+    cfg = preset(args.preset, **overrides)  # every value checked before anything is written
+    default = "synth-streets" if args.preset == "synth" else args.preset
+    name = check_name("segmenter", default if args.name is None else args.name)
+    check_root(args.root)
     seg = load_segmenter(args.root, name, cfg, args.train_folder)
     print(
         json.dumps(

@@ -19,7 +19,6 @@ Deterministic: seeded init and sampling, fixed CPU threads; bit-for-bit on the C
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -31,7 +30,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from spap_lib.errors import ConfigError, DataError
-from spap_lib.io import atomic_save, file_sha256, write_json
+from spap_lib.io import atomic_save, check_name, file_sha256, read_json_checked, write_json
 from spap_lib.metrics.fcn import IGNORE_INDEX, colors_to_ids_exact
 
 
@@ -91,6 +90,11 @@ class SegmenterNet(nn.Module):
         return F.interpolate(self.out(h), size=x.shape[-2:], mode="bilinear")
 
 
+# Label pixels whose colour is in no palette entry are ignored (void); more than this share in one label
+# image means it is not a label map of this palette (a photo, another dataset's colours): refused.
+MAX_UNLABELLED = 0.5
+
+
 def load_aligned_pairs(
     folder: str | Path, palette: np.ndarray, size: int, tolerance: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -102,16 +106,26 @@ def load_aligned_pairs(
     files = sorted(p for p in folder.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
     if not files:
         raise DataError(f"no A|B images in {folder}: generate or download the dataset first")
+    from spap_lib.data.images import load_rgb
+
     photos, ids = [], []
     for f in files:
-        img = Image.open(f).convert("RGB")
+        img = load_rgb(f)  # a corrupt or truncated file: one line naming it
         w, h = img.size
         if w != 2 * h:
             raise DataError(f"{f} is {w}x{h}, not an aligned A|B pair (width = 2 x height)")
         a = img.crop((0, 0, h, h)).resize((size, size), Image.BICUBIC)
         b = img.crop((h, 0, w, h)).resize((size, size), Image.NEAREST)
         photos.append(np.asarray(a, dtype=np.uint8))
-        ids.append(colors_to_ids_exact(np.asarray(b), palette, tolerance))
+        label = colors_to_ids_exact(np.asarray(b), palette, tolerance)
+        unmatched = float((label == IGNORE_INDEX).mean())
+        if unmatched > MAX_UNLABELLED:
+            raise DataError(
+                f"{f}: {unmatched:.0%} of its label half (right) has colours outside the label palette "
+                f"(at most {MAX_UNLABELLED:.0%} allowed): pass a folder of A|B pairs whose B half is a "
+                "Cityscapes-palette label map"
+            )
+        ids.append(label)
     return np.stack(photos), np.stack(ids)
 
 
@@ -162,6 +176,11 @@ def train_segmenter(
             accs.append(float((logits.argmax(1)[valid] == y[valid]).float().mean()))
     finally:
         torch.set_num_threads(old_threads)
+    if not all(np.isfinite(losses)):
+        raise DataError(
+            f"the segmenter's loss became non-finite ({losses[-1]}): nothing was cached; lower lr or check "
+            "the training pairs"
+        )
     tail = max(1, len(losses) // 10)
     log = {
         "final_loss": float(np.mean(losses[-tail:])),
@@ -202,8 +221,8 @@ class Segmenter:
 
 
 def segmenter_dir(root: str | Path, name: str) -> Path:
-    """Cache folder ``<root>/segmenters/<name>``."""
-    return Path(root) / "segmenters" / name
+    """Cache folder ``<root>/segmenters/<name>`` (``name`` one path component)."""
+    return Path(root) / "segmenters" / check_name("segmenter", name)
 
 
 def load_segmenter(
@@ -225,14 +244,20 @@ def load_segmenter(
     folder = segmenter_dir(root, name)
     weights, cfg_file = folder / "weights.pt", folder / "config.json"
     cfg = asdict(config)
+    rebuild = (
+        f"delete {folder} and train it again (python -m spap_lib metrics segmenter-train --root {root} "
+        f"--name {name})"
+    )
     if weights.is_file() and cfg_file.is_file():
-        info = json.loads(cfg_file.read_text())
+        info = read_json_checked(cfg_file, dict, rebuild, keys=("config",))
         if info.get("config") == cfg:
             net = SegmenterNet(config.num_classes, config.width)
             try:
                 net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-            except (RuntimeError, OSError) as exc:
-                raise DataError(f"cannot load {weights}: delete {folder} to retrain") from exc
+            except Exception as exc:  # truncated, foreign or another network's weights
+                raise DataError(
+                    f"cannot load the cached segmenter {weights} ({type(exc).__name__}): {rebuild}"
+                ) from None
             return Segmenter(net, config.size, info)
     if not train_if_missing:
         raise DataError(f"no segmenter cached at {folder}: run `python -m spap_lib metrics segmenter-train`")
@@ -264,6 +289,13 @@ def preset(name: str, **overrides: object) -> SegmenterConfig:
     if name not in PRESETS:
         raise ConfigError(f"unknown segmenter preset {name!r}: use one of {sorted(PRESETS)}")
     try:
-        return replace(PRESETS[name], **overrides)
+        config = replace(PRESETS[name], **overrides)
     except TypeError as exc:
         raise ConfigError(f"bad segmenter override: {exc}") from exc
+    for field in ("steps", "batch_size", "size", "width"):
+        value = getattr(config, field)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"segmenter {field} must be an integer >= 1, got {value!r}")
+    if config.device != "cpu" and not config.device.startswith("cuda"):
+        raise ConfigError(f"unknown segmenter device {config.device!r}: use cpu or cuda")
+    return config

@@ -24,7 +24,6 @@ during training (recorded in the config); cached weights under ``<root>/backbone
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -37,7 +36,7 @@ import torch.nn.functional as F
 
 from spap_lib.data.registry import DATASETS
 from spap_lib.errors import ConfigError, DataError
-from spap_lib.io import atomic_save, compute_once, file_sha256, write_json
+from spap_lib.io import atomic_save, compute_once, file_sha256, read_json_checked, write_json
 
 SYNTH_VERSION = "synth-v1"
 DEFAULT_DATASETS = tuple(DATASETS)  # every synthetic stand-in of the registry
@@ -214,16 +213,20 @@ def _load_cached(folder: Path, config: SynthBackboneConfig) -> tuple[SynthFeatur
     weights, cfg_file = folder / "weights.pt", folder / "config.json"
     if not (weights.is_file() and cfg_file.is_file()):
         return None
-    info = json.loads(cfg_file.read_text())
+    rebuild = (
+        f"delete {folder} and run `python -m spap_lib metrics backbone-train --root {folder.parent.parent}`"
+    )
+    info = read_json_checked(cfg_file, dict, rebuild, keys=("config", "train"))
     if info.get("config") != _config_dict(config):
         return None
-    net = SynthFeatureNet(len(info["train"]["classes"]), config.width, config.feature_dim)
+    classes = info["train"].get("classes") if isinstance(info["train"], dict) else None
+    if not isinstance(classes, list) or not classes:
+        raise DataError(f"{cfg_file} lacks the list of training classes (truncated or edited): {rebuild}")
+    net = SynthFeatureNet(len(classes), config.width, config.feature_dim)
     try:
         net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-    except (RuntimeError, OSError) as exc:
-        raise DataError(
-            f"cannot load {weights} ({exc.__class__.__name__}): delete {folder} to retrain"
-        ) from exc
+    except Exception as exc:  # truncated, foreign or another network's weights
+        raise DataError(f"cannot load {weights} ({exc.__class__.__name__}): {rebuild}") from None
     info["sha256"] = file_sha256(weights)
     return net.eval(), info
 

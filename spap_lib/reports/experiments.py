@@ -11,7 +11,8 @@ from typing import Any
 import pandas as pd
 
 from spap_lib.errors import ConfigError
-from spap_lib.io import read_json
+from spap_lib.io import TMP_SUFFIX, read_json
+from spap_lib.metrics.backbones import BACKBONE_KINDS
 from spap_lib.reports.evaluate import TRANSLATION_RECIPES, evaluate_gan, evaluate_translation, fid_protocol
 from spap_lib.training import load_config, make_config, train
 from spap_lib.training.config import check_type, parse_overrides, parse_value
@@ -51,16 +52,28 @@ def notebook_value(name: str, value: Any, typ: type) -> Any:
     return check_type(name, value, typ)
 
 
+def _written_by_a_run(name: str) -> bool:
+    """An entry of a run folder that a run writes: a run file, or a temporary file an interrupted write left."""
+    return name in RUN_FILES or (name.startswith(".") and name.endswith(TMP_SUFFIX))
+
+
 def remove_run(run_dir: str | Path) -> None:
-    """Delete a run folder for ``fresh=True`` -- only if everything in it is what a run writes."""
+    """Delete a run folder for ``fresh=True`` -- only if every entry in it, dot-files included, is what a run
+    writes. Called only once every parameter has been checked (the run is about to start)."""
     run_dir = Path(run_dir)
+    if run_dir.is_symlink():
+        raise ConfigError(
+            f"run_dir {run_dir} is a symbolic link: fresh=True deletes only a real run folder; pass the folder "
+            "it points at, or choose another run_dir"
+        )
     if not run_dir.exists():
         return
     if not run_dir.is_dir():
         raise ConfigError(f"run_dir {run_dir} is a file, not a run folder: choose another run_dir")
-    foreign = sorted(
-        p.name for p in run_dir.iterdir() if p.name not in RUN_FILES and not p.name.startswith(".")
-    )
+    try:
+        foreign = sorted(p.name for p in run_dir.iterdir() if not _written_by_a_run(p.name))
+    except OSError as exc:
+        raise ConfigError(f"cannot list run_dir {run_dir} ({exc.strerror}): choose another run_dir") from None
     if foreign:
         raise ConfigError(
             f"run_dir {run_dir} holds files a run does not write ({', '.join(foreign[:3])}): fresh=True deletes "
@@ -86,10 +99,12 @@ def run_gan(
     counts); any other value ("auto", "inception", "synth") picks the backbone with the preset's counts.
     """
     seed, fresh = notebook_value("seed", seed, int), notebook_value("fresh", fresh, bool)
-    if fresh:
-        remove_run(run_dir)
     fields = {"variant": variant, "seed": seed, "data_root": data_root, "progress": False}
-    config = make_config("gan", preset, _overrides(fields, overrides))
+    config = make_config("gan", preset, _overrides(fields, overrides))  # every parameter checked first
+    if backbone != "default" and backbone not in BACKBONE_KINDS:
+        raise ConfigError(f"unknown backbone {backbone!r}: use default or one of {BACKBONE_KINDS}")
+    if fresh:  # then delete: the run is about to start
+        remove_run(run_dir)
     train(config, run_dir)
     protocol = fid_protocol(preset)
     metrics = evaluate_gan(
@@ -129,12 +144,12 @@ def run_cyclegan(
         raise ConfigError(
             f"unknown translation recipe {recipe!r}: choose one of {', '.join(TRANSLATION_RECIPES)}"
         )
-    if fresh:
-        remove_run(run_dir)
     fields = {"variant": variant, "dataset": dataset, "seed": seed, "data_root": data_root, "progress": False}
     if recipe == "pix2pix":
         fields["direction"] = direction
-    config = make_config(recipe, preset, _overrides(fields, overrides))
+    config = make_config(recipe, preset, _overrides(fields, overrides))  # every parameter checked first
+    if fresh:  # then delete: the run is about to start
+        remove_run(run_dir)
     train(config, run_dir)
     metrics = evaluate_translation(run_dir, data_root=cache_root, preset=preset)
     return {

@@ -12,13 +12,13 @@ floating-point results may differ and the report says by how much the losses dif
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from spap_lib.errors import DataError
+from spap_lib.io import read_json_checked
 from spap_lib.study import plan as P
 from spap_lib.training.config import config_to_dict
 
@@ -41,12 +41,11 @@ def run_path(spec: P.RunSpec, root: str | Path = P.ARCHIVE_ROOT) -> Path:
 def read_run(path: str | Path) -> dict[str, Any]:
     """One archived run; a one-line error for a missing, corrupt or incomplete record."""
     path = Path(path)
-    try:
-        record = json.loads(path.read_text())
-    except FileNotFoundError as exc:
-        raise DataError(f"{path} not found: run `python -m spap_lib study run --resume`") from exc
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path} is not readable JSON ({exc}): restore it with git checkout") from exc
+    if not path.is_file():
+        raise DataError(f"{path} not found: run `python -m spap_lib study run --resume`")
+    record = read_json_checked(path, dict, "restore it with git checkout")
+    if not isinstance(record.get("provenance", {}), dict):
+        raise DataError(f"{path}: its provenance is not a JSON object: restore it with git checkout")
     missing = [k for k in REQUIRED if k not in record]
     missing += [f"provenance.{k}" for k in REQUIRED_PROVENANCE if k not in record.get("provenance", {})]
     if missing:
@@ -103,7 +102,7 @@ def completeness(root: str | Path = P.ARCHIVE_ROOT, part: str | None = None) -> 
 
 def read_fid_vs_n(root: str | Path = P.ARCHIVE_ROOT) -> dict[str, Any] | None:
     path = Path(root) / "synthesis" / "fid_vs_n.json"
-    return json.loads(path.read_text()) if path.is_file() else None
+    return read_json_checked(path, dict, "restore it with git checkout") if path.is_file() else None
 
 
 @dataclass(frozen=True)

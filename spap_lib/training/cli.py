@@ -37,15 +37,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from spap_lib.errors import ConfigError
     from spap_lib.training import format_config, make_config, train
 
     overrides = list(args.overrides)
-    if args.variant:
-        overrides.append(f"variant={args.variant}")
-    if args.dataset:
-        overrides.append(f"dataset={args.dataset}")
-    if args.direction:
-        overrides.append(f"direction={args.direction}")
+    for key in ("variant", "dataset", "direction"):
+        option = getattr(args, key)
+        if not option:
+            continue
+        for item in overrides:
+            set_key, _, value = item.partition("=")
+            if set_key.strip() == key and value.strip() != option:
+                raise ConfigError(
+                    f"--{key} {option} and --set {item} disagree: pass the {key} once (--{key} or --set)"
+                )
+        overrides.append(f"{key}={option}")
     if args.quiet:
         overrides.append("progress=false")
     config = make_config(args.kind, args.preset, overrides)

@@ -612,13 +612,22 @@ RESUMABLE_FIELDS = frozenset(
 )
 
 
-def check_resume_compatible(saved: dict[str, Any], config: Config) -> None:
+def check_resume_compatible(
+    saved: dict[str, Any], config: Config, finished: bool = False, source: str = "run folder"
+) -> None:
+    """ConfigError if the run ``saved`` describes differs from ``config`` beyond bookkeeping fields.
+    ``finished``: a finished run without a checkpoint, which a new run would overwrite."""
     new = config_to_dict(config)
     diff = [k for k in new if k not in RESUMABLE_FIELDS and saved.get(k) != new[k]]
     if diff:
         k = diff[0]
+        if finished:
+            raise ConfigError(
+                f"{source} holds a finished run with {k}={saved.get(k)!r}, not {new[k]!r} (its checkpoint is "
+                "gone): to keep it use a new --run-dir; to replace it delete the folder (notebooks: fresh=True)"
+            )
         raise ConfigError(
-            f"run folder holds a run with {k}={saved.get(k)!r}, not {new[k]!r}: "
+            f"{source} holds a run with {k}={saved.get(k)!r}, not {new[k]!r}: "
             "use a new --run-dir or the saved config"
         )
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
 import torch.nn as nn
 
 from spap_lib.errors import DataError
+from spap_lib.io import read_json_checked
 from spap_lib.models import build_sndcgan
 from spap_lib.training.config import CycleGANConfig, Pix2PixConfig, SCANConfig, config_from_dict
 from spap_lib.training.cyclegan import build_networks
@@ -23,7 +23,8 @@ def load_config(run_dir: str | Path):
     path = Path(run_dir) / "config.json"
     if not path.exists():
         raise DataError(f"{path} not found: train first (python -m spap_lib train ...) or fix the path")
-    return config_from_dict(json.loads(path.read_text()))
+    saved = read_json_checked(path, dict, "restore it, or train the run again (python -m spap_lib train ...)")
+    return config_from_dict(saved)
 
 
 def _scan_state(ckpt: dict, direction: str) -> dict[str, torch.Tensor]:

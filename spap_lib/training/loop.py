@@ -32,6 +32,8 @@ from spap_lib.training.rundir import (
     RunDir,
     RunLock,
     Session,
+    bad_checkpoint,
+    check_run_dir,
     open_session,
     record,
     restore_common,
@@ -123,6 +125,7 @@ def train_run(
     """
     config = validate(config)
     rank = int(os.environ.get("RANK", "0"))
+    check_run_dir(run_dir)  # a run folder that is a file or a broken link: refused before the data is made
     if dataset is None:  # before the run folder is touched: a wrong data root writes nothing
         dataset = build_dataset(config)
     with runtime.threads(config.threads), RunLock(Path(run_dir), write=rank == 0):
@@ -149,8 +152,18 @@ def _train_run(
 
     # --- resume: states from the checkpoint, then the global RNG, then the fixed samples ---
     if session.checkpoint is not None:
-        task.load(session.checkpoint)
-    restore_common(session)
+        try:
+            task.load(session.checkpoint)
+            restore_common(session)
+        except (KeyError, IndexError, RuntimeError, TypeError, ValueError) as exc:
+            why = (
+                f"it lacks {exc}"
+                if isinstance(exc, KeyError)
+                else f"it does not fit this run: {type(exc).__name__}"
+            )
+            raise bad_checkpoint(session.run.checkpoint, why) from None
+    else:
+        restore_common(session)
     task.fix_samples(dataset)
     start = session.start_step
     stop = total if until_step is None else min(total, until_step)

@@ -31,7 +31,7 @@ from typing import Any
 import torch
 
 from spap_lib.errors import ConfigError, DataError, SpapError
-from spap_lib.io import atomic_save, atomic_write_text, stale_temporaries, write_json
+from spap_lib.io import atomic_save, atomic_write_text, read_json_checked, stale_temporaries, write_json
 from spap_lib.training.config import Config, check_resume_compatible, config_to_dict, dumps
 from spap_lib.training.runtime import rng_state, set_rng_state
 
@@ -43,8 +43,14 @@ class NonFiniteLoss(SpapError, RuntimeError):
 
 
 def check_run_dir(root: str | Path) -> Path:
-    """``root`` as a Path; a one-line error if it, or the nearest existing folder above it, is a file."""
+    """``root`` as a Path; a one-line error if it is a broken link, or it or the nearest existing folder above
+    it is a file."""
     root = Path(root)
+    if os.path.islink(root) and not root.exists():
+        raise ConfigError(
+            f"run folder {root} is a symbolic link to nothing ({os.readlink(root)!r}, missing or a loop): "
+            "delete the link or choose another run folder"
+        )
     for parent in (root, *root.parents):
         if parent.exists():
             if not parent.is_dir():
@@ -146,10 +152,17 @@ class RunDir:
 def check_finite(step: int, losses: dict[str, float], checkpoint: Path) -> None:
     for name, value in losses.items():
         if not math.isfinite(value):
-            raise NonFiniteLoss(
-                f"loss {name} = {value} at step {step}: training stopped; the last good checkpoint "
-                f"is {checkpoint} (lower the learning rate or use precision=fp32, then resume)"
-            )
+            if checkpoint.is_file():
+                where = (
+                    f"the last good checkpoint is {checkpoint} (lower the learning rate or use precision=fp32, "
+                    "then resume)"
+                )
+            else:
+                where = (
+                    "no checkpoint was written yet (lower the learning rate or use precision=fp32, then run "
+                    "again)"
+                )
+            raise NonFiniteLoss(f"loss {name} = {value} at step {step}: training stopped; {where}")
 
 
 def _git(*args: str) -> str | None:
@@ -188,14 +201,44 @@ def environment(device: torch.device) -> dict[str, Any]:
     return info
 
 
+# What every checkpoint holds besides the recipe's networks and optimisers (see save_checkpoint).
+CHECKPOINT_KEYS: dict[str, type | tuple[type, ...]] = {
+    "step": int,
+    "elapsed": (int, float),
+    "rng": list,
+    "config": str,
+}
+
+
+def bad_checkpoint(path: Path, why: str) -> DataError:
+    """The one error of a checkpoint that cannot be used: names the file and what to do."""
+    return DataError(
+        f"cannot read checkpoint {path} ({why}): delete it to restart the run from scratch (there is no earlier "
+        "checkpoint), or restore it"
+    )
+
+
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Load a checkpoint written by :func:`spap_lib.io.atomic_save` (``weights_only=True``)."""
+    """Load a checkpoint written by :func:`spap_lib.io.atomic_save` (``weights_only=True``), checked for the
+    entries every checkpoint holds."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # corrupt or foreign file
-        raise DataError(
-            f"cannot read checkpoint {path} ({type(exc).__name__}): delete it to restart the run"
-        ) from exc
+        raise bad_checkpoint(path, f"{type(exc).__name__}: corrupt or not a checkpoint") from None
+    if not isinstance(ckpt, dict):
+        raise bad_checkpoint(path, f"it holds a {type(ckpt).__name__}, not a checkpoint")
+    for key, typ in CHECKPOINT_KEYS.items():
+        if not isinstance(ckpt.get(key), typ) or isinstance(ckpt.get(key), bool):
+            raise bad_checkpoint(path, f"it lacks a valid {key!r} entry: damaged or edited")
+    if not ckpt["rng"] or ckpt["step"] < 0:
+        raise bad_checkpoint(path, "it has no RNG state or a negative step: damaged or edited")
+    try:
+        ckpt_config = json.loads(ckpt["config"])
+    except ValueError:
+        ckpt_config = None
+    if not isinstance(ckpt_config, dict):
+        raise bad_checkpoint(path, "it has no valid config entry: damaged or edited")
+    return ckpt
 
 
 @dataclass
@@ -219,22 +262,46 @@ class Session:
         return self.start_step >= total_steps and (self.run.root / "summary.json").exists()
 
 
+def check_run_files(root: Path) -> None:
+    """The files a run folder holds are of the kind a run writes (a log that is a folder, a config that is a
+    link to nowhere: one line naming it), checked before anything is written."""
+    for name in ("config.json", "log.jsonl", "summary.json"):
+        p = root / name
+        if os.path.lexists(p) and (p.is_dir() or not p.exists()):
+            what = "a folder" if p.is_dir() else "a broken link"
+            raise DataError(
+                f"{p} is {what}, not the file a run writes: move it away, or delete the run folder to train "
+                "from scratch"
+            )
+
+
+def saved_config(root: Path) -> dict[str, Any] | None:
+    """config.json of a run folder, checked (a dict), or None if there is none."""
+    path = root / "config.json"
+    if not path.exists():
+        return None
+    return read_json_checked(
+        path, dict, "restore it, or delete the run folder (or pass another one) to train from scratch"
+    )
+
+
 def open_session(config: Config, run_dir: str | Path, device: torch.device, rank: int, world: int) -> Session:
-    run = RunDir(run_dir, write=rank == 0)
+    root = check_run_dir(run_dir)
+    if root.exists():
+        check_run_files(root)
+    run = RunDir(root, write=rank == 0)
     checkpoint = None
+    saved = saved_config(run.root)
     if run.checkpoint.exists():
         checkpoint = load_checkpoint(run.checkpoint)
-        saved_path = run.root / "config.json"
-        if saved_path.exists():
-            try:
-                saved = json.loads(saved_path.read_text())
-            except ValueError as exc:
-                raise DataError(
-                    f"{saved_path} is not valid JSON: restore it, or delete the run folder to train from scratch"
-                ) from exc
-        else:  # the checkpoint carries its own recipe
+        if saved is None:  # the checkpoint carries its own recipe
             saved = json.loads(checkpoint["config"])
         check_resume_compatible(saved, config)
+        # the weights must be this recipe's too (a checkpoint copied from another run)
+        check_resume_compatible(json.loads(checkpoint["config"]), config, source=str(run.checkpoint))
+    elif saved is not None and (run.root / "summary.json").exists():
+        # a finished run whose checkpoint is gone: starting afresh would overwrite its results
+        check_resume_compatible(saved, config, finished=True, source=str(run.root))
     session = Session(config, run, device, rank, world, checkpoint)
     if checkpoint is not None:
         session.start_step = int(checkpoint["step"])
@@ -312,9 +379,26 @@ def write_summary(session: Session, steps: int, extra: dict[str, Any]) -> None:
 LOCK = ".lock"
 
 
+def _start_time(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, ``/proc/<pid>/stat``), or None where unknown: a pid
+    with another start time is another process that reuses the number."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat[stat.rindex(")") + 2 :].split()[19]
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def lock_text(pid: int) -> str:
+    """What ``.lock`` holds for process ``pid``: ``<pid> <start time>`` (the start time where known)."""
+    start = _start_time(pid)
+    return f"{pid} {start}" if start else str(pid)
+
+
 class RunLock:
-    """One process per run folder: ``.lock`` holds the owner's pid; a lock whose process is gone is taken
-    over (a crash leaves one behind). Two trainers on one folder would interleave their logs and checkpoints.
+    """One process per run folder: ``.lock`` holds the owner's pid and start time (:func:`lock_text`); a lock
+    whose process is gone, or whose pid now belongs to a process started later, is taken over (a crash leaves
+    one behind). Two trainers on one folder would interleave their logs and checkpoints.
     """
 
     def __init__(self, root: Path, write: bool = True):
@@ -323,34 +407,50 @@ class RunLock:
     def __enter__(self) -> RunLock:
         if not self.write:
             return self
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DataError(
+                f"cannot create the run folder {self.path.parent} ({exc.strerror}): choose a writable --run-dir"
+            ) from None
         for _ in range(2):
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
-                owner = self._owner()
+                owner, started = self._owner()
                 if owner is not None and owner != os.getpid() and _alive(owner):
-                    raise ConfigError(
-                        f"run folder {self.path.parent} is in use by process {owner}: wait for it to finish or "
-                        "use another run folder"
-                    ) from None
-                self.path.unlink(missing_ok=True)  # stale: its process is gone
+                    now = _start_time(owner)
+                    if started is None or now is None:
+                        raise ConfigError(
+                            f"run folder {self.path.parent} has a lock naming process {owner}, which is running, "
+                            f"but the lock does not say when its owner started: if no trainer uses this folder "
+                            f"delete {self.path}, else wait for it to finish or use another run folder"
+                        ) from None
+                    if started == now:
+                        raise ConfigError(
+                            f"run folder {self.path.parent} is in use by process {owner}: wait for it to finish "
+                            "or use another run folder"
+                        ) from None
+                self.path.unlink(missing_ok=True)  # stale: its process is gone (or its pid reused)
                 continue
             except OSError as exc:
                 raise DataError(
-                    f"cannot write in the run folder {self.path.parent} ({exc.strerror})"
-                ) from exc
+                    f"cannot write in the run folder {self.path.parent} ({exc.strerror}): make it writable or "
+                    "choose another --run-dir"
+                ) from None
             with os.fdopen(fd, "w") as f:
-                f.write(str(os.getpid()))
+                f.write(lock_text(os.getpid()))
             self.held = True
             return self
         raise ConfigError(f"could not take the lock {self.path}: delete it if no trainer runs there")
 
-    def _owner(self) -> int | None:
+    def _owner(self) -> tuple[int | None, str | None]:
+        """The pid and start time the lock names ((None, None) if unreadable; no start time: an old lock)."""
         try:
-            return int(self.path.read_text().strip())
-        except (OSError, ValueError):
-            return None
+            parts = self.path.read_text().split()
+            return int(parts[0]), (parts[1] if len(parts) > 1 else None)
+        except (OSError, ValueError, IndexError):
+            return None, None
 
     def __exit__(self, *exc: object) -> None:
         if self.held:

@@ -74,7 +74,7 @@ def test_face_dataset_flat_folder_and_bad_split(tmp_path):
     with pytest.raises(DataError, match="lists 1 images missing from"):
         FaceDataset(tmp_path, "all")
     (tmp_path / "split.json").write_text("{not json")
-    with pytest.raises(DataError, match="not a valid split file"):
+    with pytest.raises(DataError, match="split.json is not valid JSON"):
         FaceDataset(tmp_path)
     (tmp_path / "split.json").write_text(json.dumps({"train": [], "test": ["0.jpg"]}))
     with pytest.raises(DataError, match="split of .* is empty"):

@@ -55,7 +55,9 @@ def live_lock(ctx: Ctx) -> None:
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
     ctx.vars["pid"] = sleeper.pid
     ctx.vars["sleeper"] = sleeper
-    (ctx.root / "run" / ".lock").write_text(str(sleeper.pid))
+    from spap_lib.training.rundir import lock_text
+
+    (ctx.root / "run" / ".lock").write_text(lock_text(sleeper.pid))
 
 
 def stop_sleeper(ctx: Ctx) -> None:

@@ -26,7 +26,7 @@ def test_second_process_is_refused_and_a_stale_lock_is_taken_over(tmp_path, face
     run.mkdir()
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        (run / ".lock").write_text(str(sleeper.pid))
+        (run / ".lock").write_text(rundir.lock_text(sleeper.pid))
         with pytest.raises(ConfigError, match=f"in use by process {sleeper.pid}"):
             train_gan(_config(), run, dataset=faces)
     finally:

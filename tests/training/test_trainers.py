@@ -160,6 +160,18 @@ def test_nan_loss_stops_with_step_and_loss_keeping_checkpoint(tmp_path):
     assert not (tmp_path / "summary.json").exists()
 
 
+def test_nan_loss_at_step_1_names_no_checkpoint(tmp_path):
+    class Poisoned(TinyFaces):
+        def __getitem__(self, i):
+            return torch.full_like(self.x[i], float("nan"))
+
+    with pytest.raises(
+        NonFiniteLoss, match=r"at step 1: training stopped; no checkpoint was written yet"
+    ) as err:
+        train_gan(make_config("gan", "smoke", {}), tmp_path, dataset=Poisoned())
+    assert "last good checkpoint" not in str(err.value) and not (tmp_path / "checkpoints/last.pt").exists()
+
+
 def test_presets_train_on_the_synthetic_data_package(tmp_path):
     config = make_config("gan", "smoke", {"data_root": str(tmp_path / "data"), "steps": 2})
     run = train_gan(config, tmp_path / "run")

@@ -32,6 +32,7 @@ from spap_lib.data.download import remove_stale, temp_token
 from spap_lib.data.synth import facades, faces, maps, streets
 from spap_lib.data.synth.draw import save_png
 from spap_lib.errors import ConfigError, DataError
+from spap_lib.io import read_json_checked
 
 GENERATOR_VERSION = 1  # bump whenever a generator's output changes: cached folders are then rebuilt
 SYNTH_NAMES: tuple[str, ...] = ("faces", "streets", "maps", "facades")
@@ -115,7 +116,8 @@ def synthesize(
             raise DataError(
                 f"{final} exists but has no manifest.json (interrupted or foreign folder); delete it and re-run"
             )
-        if json.loads(mpath.read_text()) == manifest:
+        rebuild = f"delete {final} and re-run (it is rebuilt)"
+        if read_json_checked(mpath, dict, rebuild) == manifest:
             return final
     final.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(final.parent, final.name)  # what a killed earlier synthesis of this folder left
@@ -183,7 +185,7 @@ def list_synthetic(root: str | Path = "data") -> list[dict]:
     for d in sorted(base.glob("*")) if base.is_dir() else []:
         m = d / "manifest.json"
         if d.is_dir() and not d.name.startswith(".") and m.is_file():
-            out.append({"path": str(d), **json.loads(m.read_text())})
+            out.append({"path": str(d), **read_json_checked(m, dict, f"delete {d} and re-run to rebuild it")})
     return out
 
 
