@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from spap_lib.errors import ConfigError
-from spap_lib.reports.plan import Job, book_plan
+from spap_lib.reports.plan import Job, book_plan, run_table, run_title
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -282,18 +282,40 @@ def critical_path(outcomes: list[Outcome]) -> str:
 
 
 def publish_runs(jobs: list[Job], folder: Path | None = None) -> None:
-    """Copy every executed experiment notebook into the book (``book/generated/runs/<run>.ipynb``); what else
-    is in that folder is a stale copy and is removed."""
+    """Copy every executed experiment notebook into the book, ``book/generated/runs/<table>-<nn>-<run>.ipynb``
+    (the run index lists them by the paper's table, in plan order), titled by what it ran
+    (:func:`~spap_lib.reports.plan.run_title`); what else is in that folder is a stale copy and is removed."""
+    import nbformat
+
     folder = ROOT / "book" / "generated" / "runs" if folder is None else folder
     folder.mkdir(parents=True, exist_ok=True)
-    wanted = {f"{j.name}.ipynb": ROOT / j.output for j in jobs if j.output.startswith("outputs/")}
+    runs = [j for j in jobs if j.output.startswith("outputs/")]
+    order = {j.name: i for i, j in enumerate(sorted(runs, key=lambda j: run_table(j) or ""), 1)}
+    wanted = {}
+    for j in runs:
+        table = run_table(j)
+        wanted[f"{table}-{order[j.name]:02d}-{j.name}.ipynb" if table else f"{j.name}.ipynb"] = j
     for stale in folder.glob("*.ipynb"):
         if stale.name not in wanted:
             stale.unlink()
-    for name, source in wanted.items():
+    for name, job in wanted.items():
         tmp = folder / f".{name}.tmp"
-        shutil.copyfile(source, tmp)
+        shutil.copyfile(ROOT / job.output, tmp)
+        title = run_title(job)
+        if title:
+            nb = nbformat.read(tmp, as_version=4)
+            retitle(nb, title)
+            nbformat.write(nb, tmp)
         os.replace(tmp, folder / name)
+
+
+def retitle(nb, title: str) -> None:
+    """Replace the notebook's first ``# heading`` by ``title``; the notebook's own heading follows in italics."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("# "):
+            first, _, rest = cell.source.partition("\n")
+            cell.source = f"# {title}\n\n*{first.removeprefix('# ')}*\n{rest}"
+            return
 
 
 def summary(outcomes: list[Outcome], seconds: float) -> str:

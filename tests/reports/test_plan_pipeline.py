@@ -157,3 +157,42 @@ def test_kernels_start_in_the_notebook_folder_whatever_the_process_cwd(tmp_path,
         printed = "".join(o.get("text", "") for o in out.cells[-1].outputs).split()
         assert printed == [job.name, str(notebooks)]
     assert not (tmp_path / "data").exists() and not (tmp_path / "outputs").exists()
+
+
+@pytest.mark.parametrize("preset", ["smoke", "cpu", "paper"])
+def test_run_titles_are_unique_and_say_what_ran(preset):
+    from spap_lib.reports.plan import book_plan, run_table, run_title
+
+    runs = [j for j in book_plan(preset) if run_table(j)]
+    titles = [run_title(j) for j in runs]
+    assert len(set(titles)) == len(titles), sorted(t for t in titles if titles.count(t) > 1)
+    assert f"SNDCGAN, SPAP c2f, seed 1, {preset} preset (Table 1)" in titles
+    assert all(t.endswith(")") and f"{preset} preset" in t for t in titles)
+
+
+def test_published_run_pages_are_retitled_and_sorted_by_table(tmp_path, monkeypatch):
+    import nbformat
+
+    from spap_lib.reports import pipeline
+    from spap_lib.reports.plan import Job
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Train one run (Tables 2 and 3)\n\nText.")]
+    jobs = []
+    for name, notebook, params in [
+        ("cyclegan-maps-vanilla", "train_cyclegan.ipynb", {"dataset": "maps", "variant": "vanilla"}),
+        ("sndcgan-aspp-s1", "train_sndcgan.ipynb", {"variant": "aspp", "seed": 1}),
+    ]:
+        out = f"outputs/smoke/runs/{name}/notebook.ipynb"
+        (tmp_path / out).parent.mkdir(parents=True)
+        nbformat.write(nb, tmp_path / out)
+        jobs.append(Job(name, notebook, out, {"preset": "smoke", **params}))
+    monkeypatch.setattr(pipeline, "ROOT", tmp_path)
+    pipeline.publish_runs(jobs)
+    pages = sorted((tmp_path / "book/generated/runs").glob("*.ipynb"))
+    assert [p.name for p in pages] == [
+        "table1-01-sndcgan-aspp-s1.ipynb",
+        "table3-02-cyclegan-maps-vanilla.ipynb",
+    ]
+    first = nbformat.read(pages[0], as_version=4).cells[0].source
+    assert first.startswith("# SNDCGAN, ASPP, seed 1, smoke preset (Table 1)\n\n*Train one run")
