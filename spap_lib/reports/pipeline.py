@@ -101,6 +101,30 @@ def accepts_fresh(job: Job) -> bool:
     return "fresh" in papermill.inspect_notebook(str(ROOT / "notebooks" / job.notebook))
 
 
+def ipc_kernel_manager() -> type:
+    """The kernel manager papermill starts kernels with: jupyter_client's, over IPC (Unix sockets in Jupyter's
+    runtime folder, removed when the kernel stops) instead of TCP. Over TCP without CurveZMQ keys every kernel
+    logs "Kernel is running over TCP without encryption" (ipykernel >= 7) into the build log; over IPC the
+    kernel is reachable by this user only and the warning's cause is gone."""
+    import uuid
+
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.paths import jupyter_runtime_dir
+    from traitlets import default
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self) -> str:
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self) -> str:  # absolute: the kernel starts in another folder than this process
+            os.makedirs(jupyter_runtime_dir(), exist_ok=True)
+            return os.path.join(jupyter_runtime_dir(), f"kernel-{uuid.uuid4()}-ipc")
+
+    return IPCKernelManager
+
+
 def execute(job: Job, output: Path, notebooks: Path | None = None) -> None:
     """Run one notebook with papermill into ``output`` (atomically: a temp file, then a rename).
 
@@ -120,6 +144,7 @@ def execute(job: Job, output: Path, notebooks: Path | None = None) -> None:
             str(tmp),
             parameters=job.parameters,
             kernel_name="python3",
+            kernel_manager_class=ipc_kernel_manager(),
             progress_bar=False,
             resources={"metadata": {"path": str(notebooks)}},
         )

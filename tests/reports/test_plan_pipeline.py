@@ -196,3 +196,21 @@ def test_published_run_pages_are_retitled_and_sorted_by_table(tmp_path, monkeypa
     ]
     first = nbformat.read(pages[0], as_version=4).cells[0].source
     assert first.startswith("# SNDCGAN, ASPP, seed 1, smoke preset (Table 1)\n\n*Train one run")
+
+
+def test_kernels_start_without_the_tcp_encryption_warning(tmp_path, capfd):
+    """Each papermill kernel of the build used to log "Kernel is running over TCP without encryption" (37 per
+    build); the pipeline's kernels run over IPC, so the warning has no cause."""
+    import nbformat
+
+    from spap_lib.reports import pipeline
+    from spap_lib.reports.plan import Job
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print(6 * 7)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "n.ipynb")
+    pipeline.execute(Job("n", "n.ipynb", "n.out.ipynb", {}), tmp_path / "out.ipynb", notebooks=tmp_path)
+    assert nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[0].outputs[0]["text"] == "42\n"
+    err = capfd.readouterr().err
+    assert "without encryption" not in err, err
