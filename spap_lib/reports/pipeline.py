@@ -315,11 +315,11 @@ def publish_runs(jobs: list[Job], folder: Path | None = None) -> None:
     folder = ROOT / "book" / "generated" / "runs" if folder is None else folder
     folder.mkdir(parents=True, exist_ok=True)
     runs = [j for j in jobs if j.output.startswith("outputs/")]
-    order = {j.name: i for i, j in enumerate(sorted(runs, key=lambda j: run_table(j) or ""), 1)}
-    wanted = {}
-    for j in runs:
+    wanted, counts = {}, {}
+    for j in runs:  # numbered within its table, in plan order (the segmenter of Table 2 is table2-01)
         table = run_table(j)
-        wanted[f"{table}-{order[j.name]:02d}-{j.name}.ipynb" if table else f"{j.name}.ipynb"] = j
+        counts[table] = counts.get(table, 0) + 1
+        wanted[f"{table}-{counts[table]:02d}-{j.name}.ipynb" if table else f"{j.name}.ipynb"] = j
     for stale in folder.glob("*.ipynb"):
         if stale.name not in wanted:
             stale.unlink()

@@ -192,7 +192,7 @@ def test_published_run_pages_are_retitled_and_sorted_by_table(tmp_path, monkeypa
     pages = sorted((tmp_path / "book/generated/runs").glob("*.ipynb"))
     assert [p.name for p in pages] == [
         "table1-01-sndcgan-aspp-s1.ipynb",
-        "table3-02-cyclegan-maps-vanilla.ipynb",
+        "table3-01-cyclegan-maps-vanilla.ipynb",
     ]
     first = nbformat.read(pages[0], as_version=4).cells[0].source
     assert first.startswith("# SNDCGAN, ASPP, seed 1, smoke preset (Table 1)\n\n*Train one run")
