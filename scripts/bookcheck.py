@@ -556,7 +556,12 @@ def take_screenshots(
 def run_page_titles(html_dir: Path = HTML_DIR) -> dict[str, str]:
     """{run page: its <h1> text} of every page under book/generated/runs/ of the build."""
     titles = {}
-    for page in sorted((html_dir / "book" / "generated" / "runs").glob("*.html")):
+    sources = ROOT / "book" / "generated" / "runs"  # pages of this build only, not stale HTML of earlier ones
+    for page in sorted(
+        html_dir / "book" / "generated" / "runs" / f"{s.stem}.html" for s in sources.glob("*.ipynb")
+    ):
+        if not page.exists():
+            continue
         match = re.search(r"<h1[^>]*>(.*?)</h1>", page.read_text(), re.S)
         text = re.sub(r"<[^>]+>", "", match.group(1)) if match else ""
         titles[page.name] = re.sub(r"\s+", " ", text.replace("#", "")).strip()
