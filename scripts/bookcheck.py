@@ -89,6 +89,8 @@ TARGETS = {
     "attention": ("*attention*",),
     "notebook_index": ("*notebook_index*",),
     "study": ("study",),
+    "table2": ("*table2*",),
+    "table3": ("*table3*",),
 }
 
 
@@ -167,7 +169,7 @@ def glue_expectations(source: Path | None) -> dict:
     check compares the rendered page against these counts.
     """
     if source is None:
-        return {"figure_names": [], "figures": 0, "text_roles": 0}
+        return {"figure_names": [], "table_names": [], "glued_figures": [], "figures": 0, "text_roles": 0}
     text = source.read_text()
     if source.suffix == ".ipynb":
         cells = json.loads(text).get("cells", [])
@@ -176,7 +178,7 @@ def glue_expectations(source: Path | None) -> dict:
             for c in cells
             if c.get("cell_type") == "markdown"
         )
-    names, figures, tables = [], 0, []
+    names, figures, tables, glued_figures = [], 0, [], []
     for match in re.finditer(
         r"^[`:]{3,}\{(glue:figure|glued-table)\}[^\n]*\n((?:[ \t]*:[\w-]+:[^\n]*\n)*)", text, re.M
     ):
@@ -184,11 +186,11 @@ def glue_expectations(source: Path | None) -> dict:
         name = re.search(r":name:\s*(\S+)", match.group(2))
         if name:
             names.append(name.group(1))
-            if match.group(1) == "glued-table":
-                tables.append(name.group(1))
+            (tables if match.group(1) == "glued-table" else glued_figures).append(name.group(1))
     return {
         "figure_names": names,
         "table_names": tables,
+        "glued_figures": glued_figures,
         "figures": figures,
         "text_roles": len(re.findall(r"\{glue:text\}`", text)),
     }
@@ -384,9 +386,38 @@ if (article) {
 for (const name of expect.table_names) {
   const el = document.getElementById(name);
   const number = el && el.querySelector('.caption-number');
-  if (!number || !/^Table\\s+\\d/.test(number.textContent.trim()))
-    problems.push('glued table #' + name + ' is not numbered as a table: ' +
+  if (!number || !/^Table\\s+S\\d/.test(number.textContent.trim()))
+    problems.push('glued table #' + name + ' is not numbered as one of our tables (Table S<n>): ' +
                   (number ? number.textContent.trim() : 'no number'));
+}
+// our numbers carry an S: "Table 5" or "Fig. 7" on these pages would read as the paper's
+for (const number of document.querySelectorAll('article .caption-number')) {
+  const t = number.textContent.trim();
+  if (!/^(Table|Fig\\.|Listing)\\s+S\\d/.test(t)) problems.push("number that reads as the paper's: " + t);
+}
+// a figure glued without an image prints matplotlib's repr
+const repr = document.body.innerText.match(/<Figure size [^>]*>/);
+if (repr) problems.push('a figure printed as text: ' + repr[0]);
+// every glued figure (not table) is an <img> that loaded with a non-zero natural size
+for (const name of expect.glued_figures || []) {
+  const el = document.getElementById(name);
+  if (!el) continue;  // reported above
+  const imgs = Array.from(el.querySelectorAll('img'));
+  if (!imgs.some(i => i.complete && i.naturalWidth > 0 && i.naturalHeight > 0))
+    problems.push('glued figure #' + name + ' is not an image with a non-zero size');
+}
+// key tables fit: a glued table (or the opening page's claims) needs no sideways scrolling at this width
+for (const t of document.querySelectorAll('article figure.glued-table table, article .admonition table')) {
+  let box = t.parentElement;
+  while (box.parentElement && box.tagName.toLowerCase() !== 'article' &&
+         !['auto', 'scroll', 'hidden'].includes(getComputedStyle(box).overflowX))
+    box = box.parentElement;
+  if (box.tagName.toLowerCase() === 'article') box = t.parentElement;
+  if (box.scrollWidth > box.clientWidth + 1) {
+    const fig = t.closest('figure');
+    problems.push(`table scrolls sideways at ${window.innerWidth} px (${box.scrollWidth} > ${box.clientWidth} px): #` +
+                  ((fig && fig.id) || '?') + ' ' + t.innerText.trim().slice(0, 40).replace(/\\s+/g, ' '));
+  }
 }
 return problems;
 """
@@ -520,6 +551,21 @@ def take_screenshots(
             written.append(path)
     set_theme(driver, base_url, "light")
     return written
+
+
+def run_page_titles(html_dir: Path = HTML_DIR) -> dict[str, str]:
+    """{run page: its <h1> text} of every page under book/generated/runs/ of the build."""
+    titles = {}
+    sources = ROOT / "book" / "generated" / "runs"  # pages of this build only, not stale HTML of earlier ones
+    for page in sorted(
+        html_dir / "book" / "generated" / "runs" / f"{s.stem}.html" for s in sources.glob("*.ipynb")
+    ):
+        if not page.exists():
+            continue
+        match = re.search(r"<h1[^>]*>(.*?)</h1>", page.read_text(), re.S)
+        text = re.sub(r"<[^>]+>", "", match.group(1)) if match else ""
+        titles[page.name] = re.sub(r"\s+", " ", text.replace("#", "")).strip()
+    return titles
 
 
 # -------------------------------------------------------------------------------- link crawl

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import papermill
 
+from spap_lib.reports.pipeline import ipc_kernel_manager
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 
@@ -29,7 +31,12 @@ def refresh(names: list[str]) -> None:
         executed = SCRATCH / path.name
         try:
             papermill.execute_notebook(
-                str(path), str(executed), cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False
+                str(path),
+                str(executed),
+                cwd=str(NOTEBOOKS),
+                kernel_name="python3",
+                kernel_manager_class=ipc_kernel_manager(),
+                progress_bar=False,
             )
         except papermill.PapermillExecutionError:
             sys.exit(f"{path.name} failed and was left as it was: the executed copy is {executed}")

@@ -1,9 +1,9 @@
 """Full-page screenshots of the built book: `python -m scripts.screenshots [--width 1280] [--no-dark]`.
 
-Serves _build/html on 127.0.0.1, opens the intro, Table 1 and attention-map pages of _toc.yml
-(whichever exist, matched by file name) in headless chromium and writes
-_build/html/_screenshots/<intro|table1|attention|notebook_index|study>[-dark].png. Needs a built book
-(`make book`) and the browser (`make browser`).
+Serves _build/html on 127.0.0.1, opens the intro, the study, Tables 1-3, the attention maps and the
+notebook index of _toc.yml (whichever exist, matched by file name) in headless chromium and writes
+_build/html/_screenshots/<intro|study|table1|table2|table3|attention|notebook_index>[-dark].png, kept with
+the build. Needs a built book (`make book`) and the browser (`make browser`).
 """
 
 from __future__ import annotations

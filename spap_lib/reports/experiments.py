@@ -57,6 +57,50 @@ def _written_by_a_run(name: str) -> bool:
     return name in RUN_FILES or (name.startswith(".") and name.endswith(TMP_SUFFIX))
 
 
+PAPERMILL_MARK = "# Parameters"  # the first line of the cell papermill injects (its Python translator)
+
+
+def assigned_names(source: str) -> list[str]:
+    """The names a cell assigns at top level (``x = 1``, ``x: int = 1``), in order."""
+    import ast
+
+    names = []
+    for node in ast.parse(source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        names += [t.id for t in targets if isinstance(t, ast.Name) and t.id not in names]
+    return names
+
+
+def unknown_parameters(history: list[str]) -> tuple[list[str], list[str]]:
+    """(unknown, declared) from a kernel's executed cell sources (IPython's ``In``): papermill runs the cell
+    it injects right after the notebook's ``parameters`` cell, so every name the injected cell assigns must
+    be one the cell before it declares. papermill itself only logs "Passed unknown parameter" and runs on."""
+    injected = [i for i, src in enumerate(history) if src.lstrip().startswith(PAPERMILL_MARK)]
+    if not injected or injected[-1] == 0:
+        return [], []
+    i = injected[-1]
+    declared = assigned_names(history[i - 1])
+    passed = [n for n in assigned_names(history[i]) if not n.startswith("PM_")]  # --inject-paths
+    return [n for n in passed if n not in declared], declared
+
+
+def check_parameters(history: list[str] | None = None) -> None:
+    """Fail the notebook, in one line, when papermill passed a parameter its ``parameters`` cell does not
+    declare (``-p steps 500`` for a notebook without ``steps`` would otherwise run with the defaults).
+    Called in the cell after the parameters cell; ``history`` defaults to the kernel's ``In``."""
+    if history is None:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        history = list(shell.user_ns.get("In", [])) if shell is not None else []
+    unknown, declared = unknown_parameters(history)
+    if unknown:
+        raise ConfigError(
+            f"unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: this notebook's "
+            f"parameters are {', '.join(declared)}"
+        )
+
+
 def remove_run(run_dir: str | Path) -> None:
     """Delete a run folder for ``fresh=True`` -- only if every entry in it, dot-files included, is what a run
     writes. Called only once every parameter has been checked (the run is about to start)."""

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from spap_lib.errors import ConfigError
-from spap_lib.reports.plan import Job, book_plan
+from spap_lib.reports.plan import Job, book_plan, run_table, run_title
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -124,6 +124,30 @@ def accepts_fresh(job: Job) -> bool:
     return "fresh" in papermill.inspect_notebook(str(ROOT / "notebooks" / job.notebook))
 
 
+def ipc_kernel_manager() -> type:
+    """The kernel manager papermill starts kernels with: jupyter_client's, over IPC (Unix sockets in Jupyter's
+    runtime folder, removed when the kernel stops) instead of TCP. Over TCP without CurveZMQ keys every kernel
+    logs "Kernel is running over TCP without encryption" (ipykernel >= 7) into the build log; over IPC the
+    kernel is reachable by this user only and the warning's cause is gone."""
+    import uuid
+
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.paths import jupyter_runtime_dir
+    from traitlets import default
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self) -> str:
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self) -> str:  # absolute: the kernel starts in another folder than this process
+            os.makedirs(jupyter_runtime_dir(), exist_ok=True)
+            return os.path.join(jupyter_runtime_dir(), f"kernel-{uuid.uuid4()}-ipc")
+
+    return IPCKernelManager
+
+
 def execute(job: Job, output: Path, notebooks: Path | None = None) -> None:
     """Run one notebook with papermill into ``output`` (atomically: a temp file, then a rename).
 
@@ -143,6 +167,7 @@ def execute(job: Job, output: Path, notebooks: Path | None = None) -> None:
             str(tmp),
             parameters=job.parameters,
             kernel_name="python3",
+            kernel_manager_class=ipc_kernel_manager(),
             progress_bar=False,
             resources={"metadata": {"path": str(notebooks)}},
         )
@@ -305,18 +330,40 @@ def critical_path(outcomes: list[Outcome]) -> str:
 
 
 def publish_runs(jobs: list[Job], folder: Path | None = None) -> None:
-    """Copy every executed experiment notebook into the book (``book/generated/runs/<run>.ipynb``); what else
-    is in that folder is a stale copy and is removed."""
+    """Copy every executed experiment notebook into the book, ``book/generated/runs/<table>-<nn>-<run>.ipynb``
+    (the run index lists them by the paper's table, in plan order), titled by what it ran
+    (:func:`~spap_lib.reports.plan.run_title`); what else is in that folder is a stale copy and is removed."""
+    import nbformat
+
     folder = ROOT / "book" / "generated" / "runs" if folder is None else folder
     folder.mkdir(parents=True, exist_ok=True)
-    wanted = {f"{j.name}.ipynb": ROOT / j.output for j in jobs if j.output.startswith("outputs/")}
+    runs = [j for j in jobs if j.output.startswith("outputs/")]
+    wanted, counts = {}, {}
+    for j in runs:  # numbered within its table, in plan order (the segmenter of Table 2 is table2-01)
+        table = run_table(j)
+        counts[table] = counts.get(table, 0) + 1
+        wanted[f"{table}-{counts[table]:02d}-{j.name}.ipynb" if table else f"{j.name}.ipynb"] = j
     for stale in folder.glob("*.ipynb"):
         if stale.name not in wanted:
             stale.unlink()
-    for name, source in wanted.items():
+    for name, job in wanted.items():
         tmp = folder / f".{name}.tmp"
-        shutil.copyfile(source, tmp)
+        shutil.copyfile(ROOT / job.output, tmp)
+        title = run_title(job)
+        if title:
+            nb = nbformat.read(tmp, as_version=4)
+            retitle(nb, title)
+            nbformat.write(nb, tmp)
         os.replace(tmp, folder / name)
+
+
+def retitle(nb, title: str) -> None:
+    """Replace the notebook's first ``# heading`` by ``title``; the notebook's own heading follows in italics."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("# "):
+            first, _, rest = cell.source.partition("\n")
+            cell.source = f"# {title}\n\n*{first.removeprefix('# ')}*\n{rest}"
+            return
 
 
 def summary(outcomes: list[Outcome], seconds: float) -> str:

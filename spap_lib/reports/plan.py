@@ -35,6 +35,45 @@ class Job:
     reads: tuple[str, ...] = ()  # committed folders (relative to the repository root) the page renders
 
 
+# How a run page names a variant in its title.
+SHORT_LABELS = {
+    "vanilla": "vanilla",
+    "selfmod": "SELF-MOD",
+    "aspp": "ASPP",
+    "spap_c2f": "SPAP c2f",
+    "spap_f2c": "SPAP f2c",
+}
+
+
+def run_table(job: Job) -> str | None:
+    """The paper's table a run belongs to ("table1", "table2", "table3"), or None for a job that is no run."""
+    p = job.parameters
+    if job.notebook == "train_sndcgan.ipynb":
+        return "table1"
+    if job.notebook in ("train_cyclegan.ipynb", "train_segmenter.ipynb") and "dataset" in p:
+        return dataset_spec(p["dataset"]).table
+    return None
+
+
+def run_title(job: Job) -> str | None:
+    """A run page's title, from what it ran: "SNDCGAN, SPAP c2f, seed 1, cpu preset (Table 1)"."""
+    p, table = job.parameters, run_table(job)
+    if table is None:
+        return None
+    where = f"{p.get('preset', '?')} preset (Table {table.removeprefix('table')})"
+    variant = SHORT_LABELS.get(p.get("variant", ""), p.get("variant", ""))
+    if job.notebook == "train_sndcgan.ipynb":
+        return f"SNDCGAN, {variant}, seed {p.get('seed', 0)}, {where}"
+    if job.notebook == "train_segmenter.ipynb":
+        return f"FCN-score segmenter, {p['dataset']}, {where}"
+    recipe = p.get("recipe", "cyclegan")
+    if recipe == "pix2pix":
+        return f"Pix2Pix, {p['dataset']}, {p.get('direction', 'AtoB')}, seed {p.get('seed', 0)}, {where}"
+    if recipe == "scan":
+        return f"SCAN, {p['dataset']}, seed {p.get('seed', 0)}, {where}"
+    return f"CycleGAN, {p['dataset']}, {variant}, seed {p.get('seed', 0)}, {where}"
+
+
 def run_dir(preset: str, name: str) -> str:
     return f"outputs/{preset}/runs/{name}"
 
@@ -142,7 +181,15 @@ def book_plan(preset: str) -> list[Job]:
         preset=preset,
         study_root=f"../{STUDY_ARCHIVE}",
     )
-    page("attention_maps", "attention_maps.ipynb", gan_runs, runs_root=runs_root, preset=preset)
+    page(
+        "attention_maps",
+        "attention_maps.ipynb",
+        gan_runs,
+        (STUDY_ARCHIVE,),
+        runs_root=runs_root,
+        preset=preset,
+        study_root=f"../{STUDY_ARCHIVE}",
+    )
     seg_translation = [
         n for d in plan["translation"] if dataset_spec(d).needs_segmenter for n in translation_runs[d]
     ]

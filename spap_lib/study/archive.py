@@ -12,6 +12,7 @@ floating-point results may differ and the report says by how much the losses dif
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,4 +258,6 @@ def record_verification(result: Verification, root: str | Path = P.ARCHIVE_ROOT)
 
 def read_verifications(root: str | Path = P.ARCHIVE_ROOT) -> list[dict[str, Any]]:
     """Every recorded verification, by file name."""
-    return [json.loads(p.read_text()) for p in sorted((Path(root) / VERIFICATIONS).glob("*.json"))]
+    fix = "restore it with git checkout, or re-run `python -m spap_lib study verify --through-unfreeze --record`"
+    folder = Path(root) / VERIFICATIONS
+    return [read_json_checked(p, dict, fix, ("name", "mode", "ok")) for p in sorted(folder.glob("*.json"))]

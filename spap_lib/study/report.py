@@ -464,6 +464,13 @@ def number_text(value: Any, fmt: str) -> str:
     return f"{value:{fmt}}"
 
 
+NBSP = "\u00a0"  # inside an interval: a narrow table column wraps before "[", never inside the brackets
+
+
+def _interval(low: float, high: float, fmt: str) -> str:
+    return f"[{low:{fmt}},{NBSP}{high:{fmt}}]"
+
+
 def _pct(v: float | None) -> str:
     return "–" if v is None or pd.isna(v) else f"{v * 100:+.1f}%"
 
@@ -476,13 +483,13 @@ def display_comparisons(table: pd.DataFrame, fmt: str) -> pd.DataFrame:
             "variant": table["variant"],
             "seeds": table["seeds"],
             "mean (95% CI)": [
-                "–" if pd.isna(r.get("mean")) else f"{r['mean']:{fmt}} [{r['low']:{fmt}}, {r['high']:{fmt}}]"
+                "–" if pd.isna(r.get("mean")) else f"{r['mean']:{fmt}} {_interval(r['low'], r['high'], fmt)}"
                 for _, r in table.iterrows()
             ],
             "Δ vs vanilla (95% CI)": [
                 "–"
                 if pd.isna(r.get("rel"))
-                else f"{_pct(r['rel'])} [{_pct(r['rel_low'])}, {_pct(r['rel_high'])}]"
+                else f"{_pct(r['rel'])} [{_pct(r['rel_low'])},{NBSP}{_pct(r['rel_high'])}]"
                 for _, r in table.iterrows()
             ],
             "paper Δ": table["paper Δ"],
@@ -570,7 +577,7 @@ def claims_table(runs: dict[str, list[dict]], brief: bool = False) -> pd.DataFra
         paper = paper_effect_text(part, variant, _metric(part, metric), brief)
         verdict = row.get("verdict", "–") if ok else "not yet measured"
         if brief:
-            bounds = f"[{row['rel_low'] * 100:+.1f}, {row['rel_high'] * 100:+.1f}]" if ok else ""
+            bounds = f"[{row['rel_low'] * 100:+.1f},{NBSP}{row['rel_high'] * 100:+.1f}]" if ok else ""
             rows.append(
                 {
                     "claim": claim,
@@ -585,7 +592,9 @@ def claims_table(runs: dict[str, list[dict]], brief: bool = False) -> pd.DataFra
                 "claim": claim,
                 "paper Δ": paper,
                 "our Δ (95% CI)": (
-                    f"{_pct(row['rel'])} [{_pct(row['rel_low'])}, {_pct(row['rel_high'])}]" if ok else "–"
+                    f"{_pct(row['rel'])} [{_pct(row['rel_low'])},{NBSP}{_pct(row['rel_high'])}]"
+                    if ok
+                    else "–"
                 ),
                 "seeds": int(row["seeds"]) if ok else 0,
                 "verdict": verdict,

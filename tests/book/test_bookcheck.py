@@ -57,7 +57,13 @@ def test_glue_expectations_in_markdown_and_notebooks(tmp_path):
     )
     md = tmp_path / "p.md"
     md.write_text(text)
-    expected = {"figure_names": ["fig-a", "tbl-c"], "table_names": ["tbl-c"], "figures": 3, "text_roles": 2}
+    expected = {
+        "figure_names": ["fig-a", "tbl-c"],
+        "table_names": ["tbl-c"],
+        "glued_figures": ["fig-a"],
+        "figures": 3,
+        "text_roles": 2,
+    }
     assert bookcheck.glue_expectations(md) == expected
     nb = tmp_path / "p.ipynb"
     cell = {"cell_type": "markdown", "metadata": {}, "source": text.splitlines(keepends=True)}
@@ -106,6 +112,8 @@ def test_page_problems_catches_a_broken_page(tmp_path):
     (tmp_path / "book" / "bad.md").write_text(
         "{glue:text}`v:.2f` {glue:text}`w:.2f`\n\n```{glue:figure} k\n:name: fig-glued\n\nc\n```\n"
         "```{glued-table} t\n:name: tbl-glued\n\nc\n```\n"
+        "```{glue:figure} r\n:name: fig-repr\n\nc\n```\n"
+        "```{glued-table} w\n:name: tbl-wide\n\nc\n```\n"
     )
     (html / "book" / "bad.html").write_text(
         "<html><body><article class='bd-article'>"
@@ -118,6 +126,11 @@ def test_page_problems_catches_a_broken_page(tmp_path):
         "<table><tr><th style='width:30px;max-width:30px'>Parameters</th></tr><tr><td>1</td></tr></table>"
         "</figure>"
         "<pre>Unable to parse line 6 'size = 0 # x'.</pre>"
+        "<figure id='fig-repr'><pre>&lt;Figure size 500x340 with 1 Axes&gt;</pre>"
+        "<figcaption><span class='caption-number'>Fig. 7 </span>curves</figcaption></figure>"
+        "<figure id='tbl-wide' class='glued-table' style='overflow-x:auto'>"
+        "<figcaption><span class='caption-number'>Table S2 </span>w</figcaption>"
+        "<table><tr><td style='min-width:3000px'>wide</td></tr></table></figure>"
         "<div class='cell tag_parameters'>a = 1</div><div class='cell tag_injected-parameters'>a = 2</div>"
         "</article></body></html>"
     )
@@ -146,7 +159,11 @@ def test_page_problems_catches_a_broken_page(tmp_path):
         "console error:",
         "boom from the page",
         "none.png - Failed to load resource",
-        "glued table #tbl-glued is not numbered as a table: Fig. 3",
+        "glued table #tbl-glued is not numbered as one of our tables (Table S<n>): Fig. 3",
+        "number that reads as the paper's: Fig. 7",
+        "a figure printed as text: <Figure size 500x340 with 1 Axes>",
+        "glued figure #fig-repr is not an image with a non-zero size",
+        "table scrolls sideways at 1280 px",
         'table header broken inside a word: "Parameters"',
         "tool warning on page: Unable to parse line",
         "2 parameter cells shown (one expected)",

@@ -59,6 +59,18 @@ def test_internal_links_resolve():
     assert not broken, f"{len(broken)} broken internal link(s):\n" + "\n".join(broken)
 
 
+@needs_build
+def test_run_page_titles_are_unique():
+    """Every run page says what it ran: no two pages of the run index share a title."""
+    titles = bookcheck.run_page_titles(HTML)
+    assert titles, "no run pages under book/generated/runs"
+    seen = {}
+    for page, title in titles.items():
+        seen.setdefault(title, []).append(page)
+    dupes = {t: p for t, p in seen.items() if len(p) > 1}
+    assert not dupes, f"run pages sharing a title: {dupes}"
+
+
 def _png_size(path):
     header = path.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"

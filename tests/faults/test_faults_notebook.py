@@ -120,6 +120,24 @@ ROWS = [
         setup=run_is_file,
         weight=8,
     ),
+    Row(
+        "unknown-parameter",
+        [
+            Step(
+                PM + ["-p", "steps", "abc"],
+                1,
+                [
+                    r"^ConfigError: unknown parameter steps: this notebook's parameters are variant, seed, "
+                    r"preset, data_root, run_dir, overrides, cache_root, backbone, fresh$"
+                ],
+                tool="papermill",
+                keep=RUN_FILES,
+            )
+        ],
+        setup=finished,
+        check=unchanged,
+        weight=8,
+    ),
 ]
 
 

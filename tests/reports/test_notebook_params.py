@@ -32,3 +32,18 @@ def test_fresh_deletes_only_run_folders(tmp_path):
         remove_run(mine)
     assert (mine / "chapter1.tex").read_text() == "precious"
     remove_run(tmp_path / "missing")  # nothing to delete is fine
+
+
+def test_unknown_papermill_parameter_is_refused():
+    from spap_lib.reports.experiments import check_parameters, unknown_parameters
+
+    declared = 'variant = "spap_c2f"  # rows\nseed: int = 0\noverrides = {}\n'
+    injected = '# Parameters\nseed = 3\nsteps = "abc"\nPM_INPUT_PATH = "x.ipynb"\n'
+    history = ["", declared, injected, "import os"]
+    assert unknown_parameters(history) == (["steps"], ["variant", "seed", "overrides"])
+    with pytest.raises(
+        ConfigError, match=r"^unknown parameter steps: this notebook's parameters are variant, seed"
+    ):
+        check_parameters(history)
+    check_parameters(["", declared, "# Parameters\nseed = 3\n"])  # declared: fine
+    check_parameters(["", declared, "import os"])  # nothing injected: fine

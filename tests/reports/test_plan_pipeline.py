@@ -181,3 +181,60 @@ def test_a_docstring_or_comment_edit_keeps_the_cache_and_a_code_edit_does_not(tm
     assert pipeline.source_hash(lib) != before  # a string that is not a docstring is code
     (lib / "data.bin").write_bytes(b"\x00\x02")
     assert pipeline.source_hash(lib) != with_class  # other files count by their bytes
+
+
+@pytest.mark.parametrize("preset", ["smoke", "cpu", "paper"])
+def test_run_titles_are_unique_and_say_what_ran(preset):
+    from spap_lib.reports.plan import book_plan, run_table, run_title
+
+    runs = [j for j in book_plan(preset) if run_table(j)]
+    titles = [run_title(j) for j in runs]
+    assert len(set(titles)) == len(titles), sorted(t for t in titles if titles.count(t) > 1)
+    assert f"SNDCGAN, SPAP c2f, seed 1, {preset} preset (Table 1)" in titles
+    assert all(t.endswith(")") and f"{preset} preset" in t for t in titles)
+
+
+def test_published_run_pages_are_retitled_and_sorted_by_table(tmp_path, monkeypatch):
+    import nbformat
+
+    from spap_lib.reports import pipeline
+    from spap_lib.reports.plan import Job
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Train one run (Tables 2 and 3)\n\nText.")]
+    jobs = []
+    for name, notebook, params in [
+        ("cyclegan-maps-vanilla", "train_cyclegan.ipynb", {"dataset": "maps", "variant": "vanilla"}),
+        ("sndcgan-aspp-s1", "train_sndcgan.ipynb", {"variant": "aspp", "seed": 1}),
+    ]:
+        out = f"outputs/smoke/runs/{name}/notebook.ipynb"
+        (tmp_path / out).parent.mkdir(parents=True)
+        nbformat.write(nb, tmp_path / out)
+        jobs.append(Job(name, notebook, out, {"preset": "smoke", **params}))
+    monkeypatch.setattr(pipeline, "ROOT", tmp_path)
+    pipeline.publish_runs(jobs)
+    pages = sorted((tmp_path / "book/generated/runs").glob("*.ipynb"))
+    assert [p.name for p in pages] == [
+        "table1-01-sndcgan-aspp-s1.ipynb",
+        "table3-01-cyclegan-maps-vanilla.ipynb",
+    ]
+    first = nbformat.read(pages[0], as_version=4).cells[0].source
+    assert first.startswith("# SNDCGAN, ASPP, seed 1, smoke preset (Table 1)\n\n*Train one run")
+
+
+def test_kernels_start_without_the_tcp_encryption_warning(tmp_path, capfd):
+    """Each papermill kernel of the build used to log "Kernel is running over TCP without encryption" (37 per
+    build); the pipeline's kernels run over IPC, so the warning has no cause."""
+    import nbformat
+
+    from spap_lib.reports import pipeline
+    from spap_lib.reports.plan import Job
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print(6 * 7)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "n.ipynb")
+    pipeline.execute(Job("n", "n.ipynb", "n.out.ipynb", {}), tmp_path / "out.ipynb", notebooks=tmp_path)
+    assert nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[0].outputs[0]["text"] == "42\n"
+    err = capfd.readouterr().err
+    assert "without encryption" not in err, err
