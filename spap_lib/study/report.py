@@ -659,7 +659,8 @@ def display_family(table: pd.DataFrame) -> pd.DataFrame:
             "Holm p": [f"{p:.3f}" for p in table["Holm p"]],
             "verdict (95%)": table["verdict"],
             f"Δ, simultaneous {1 - FAMILY_ALPHA:.0%} (m = {m})": [
-                f"{_pct(r['our Δ'])} [{_pct(r['fw_low'])}, {_pct(r['fw_high'])}]" for _, r in table.iterrows()
+                f"{_pct(r['our Δ'])} [{_pct(r['fw_low'])},{NBSP}{_pct(r['fw_high'])}]"
+                for _, r in table.iterrows()
             ],
             "verdict, family-wise": table["verdict, family-wise"],
         }
