@@ -557,9 +557,9 @@ CLAIMS = (  # (part, variant, metric, the claim in a few words: table, variant, 
     ("synthesis", "selfmod", "FID", "T1 SELF-MOD, FID"),
     ("translation", "spap_c2f", "L→F PSNR", "T3 SPAP c2f, L→F PSNR"),
     ("translation", "spap_c2f", "F→L PSNR", "T3 SPAP c2f, F→L PSNR"),
-    ("synthesis64", "spap_c2f", "FID", "T1 SPAP c2f, FID, 64 px"),
-    ("streets", "spap_c2f", "L→P pixel acc.", "T2 SPAP c2f, L→P pixel acc."),
-    ("streets", "spap_c2f", "P→L pixel acc.", "T2 SPAP c2f, P→L pixel acc."),
+    ("synthesis64", "spap_c2f", "FID", "T1 SPAP c2f, FID 64px"),
+    ("streets", "spap_c2f", "L→P pixel acc.", "T2 SPAP c2f, L→P acc."),
+    ("streets", "spap_c2f", "P→L pixel acc.", "T2 SPAP c2f, P→L acc."),
 )
 
 
@@ -932,12 +932,12 @@ def verifications_table(root: str | Path = P.ARCHIVE_ROOT) -> pd.DataFrame:
         {
             "run": v["name"],
             "mode": v["mode"],
-            "steps re-trained": v["steps"],
-            "pyramid trainable from": v["unfreeze_step"] if v["unfreeze_step"] is not None else "–",
-            "losses compared": v["losses_compared"],
-            "bit-identical": "yes" if v["ok"] else "NO",
-            "gamma at the end": ", ".join(f"{g:.3g}" for g in v["gammas"]) or "–",
-            "when": v["finished_utc"][:10],
+            "steps": v["steps"],
+            "pyramid from": v["unfreeze_step"] if v["unfreeze_step"] is not None else "–",
+            "losses": v["losses_compared"],
+            "identical": "yes" if v["ok"] else "NO",
+            "gamma": ", ".join(f"{g:.3g}" for g in v["gammas"]) or "–",
+            "date": v["finished_utc"][:10],
         }
         for v in read_verifications(root)
     ]
