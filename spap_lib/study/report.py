@@ -259,51 +259,37 @@ FLAT_LIMIT = 0.10  # ... which must change the curve by less than 10%
 def flatness(runs: list[dict], part: str) -> pd.DataFrame:
     """Per run: the curve's relative change over the last 20% of training (criterion: under ``FLAT_LIMIT``)."""
     rows = []
+
+    def row(run: dict, metric: str, a: float, b: float) -> None:
+        rows.append(
+            {
+                "run": run["name"],
+                "variant": run["variant"],
+                "seed": run["seed"],
+                "curve metric": metric,
+                "at 80%": a,
+                "at 100%": b,
+                "change": b / a - 1.0,
+            }
+        )
+
     for run in runs:
         curve = run["curve"]
         total = curve[-1]["step"]
         start = min(curve, key=lambda p: abs(p["step"] - FLAT_FROM * total))
         for metric, get in _curve_metrics(part).items():
-            a, b = get(start), get(curve[-1])
-            rows.append(
-                {
-                    "run": run["name"],
-                    "variant": run["variant"],
-                    "seed": run["seed"],
-                    "curve metric": metric,
-                    "at 80%": a,
-                    "at 100%": b,
-                    "change": b / a - 1.0,
-                }
-            )
+            row(run, metric, get(start), get(curve[-1]))
         fid_points = {p["step"]: p["value"] for p in run.get("fid_curve", [])}
         if fid_points:  # version 3: FID itself at 60/80/100% of every run
-            total = max(fid_points)
-            a, b = fid_points[min(fid_points, key=lambda s: abs(s - FLAT_FROM * total))], fid_points[total]
-            rows.append(
-                {
-                    "run": run["name"],
-                    "variant": run["variant"],
-                    "seed": run["seed"],
-                    "curve metric": "FID",
-                    "at 80%": a,
-                    "at 100%": b,
-                    "change": b / a - 1.0,
-                }
+            last = max(fid_points)
+            row(
+                run,
+                "FID",
+                fid_points[min(fid_points, key=lambda s: abs(s - FLAT_FROM * last))],
+                fid_points[last],
             )
         if run.get("fid_at"):
-            a, b = run["fid_at"]["value"], run["final"]["value"]
-            rows.append(
-                {
-                    "run": run["name"],
-                    "variant": run["variant"],
-                    "seed": run["seed"],
-                    "curve metric": "FID",
-                    "at 80%": a,
-                    "at 100%": b,
-                    "change": b / a - 1.0,
-                }
-            )
+            row(run, "FID", run["fid_at"]["value"], run["final"]["value"])
     return pd.DataFrame(rows)
 
 

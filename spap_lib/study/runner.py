@@ -205,6 +205,18 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def job_provenance(t0: float) -> dict[str, Any]:
+    """Where and when a study job (not a run) ran, and how long since ``t0`` (``time.perf_counter``)."""
+    return {
+        "wall_s": round(time.perf_counter() - t0, 1),
+        "threads": torch.get_num_threads(),
+        "cpu_model": cpu_model(),
+        "torch": torch.__version__,
+        "git_commit": git_commit(),
+        "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
 def weights_digest(run_dir: Path) -> dict[str, str]:
     """Digest of every network's weights in the run's checkpoint (G, D / G_AB, G_BA, D_A, D_B): the bytes,
     dtypes and shapes of every tensor in order, not their names (a later rename keeps the archive valid)."""
@@ -411,14 +423,7 @@ def fid_vs_n(
         "sample_seed": P.SAMPLE_SEED,
         **bb.describe(),
         "rows": rows,
-        "provenance": {
-            "wall_s": round(time.perf_counter() - t0, 1),
-            "threads": torch.get_num_threads(),
-            "cpu_model": cpu_model(),
-            "torch": torch.__version__,
-            "git_commit": git_commit(),
-            "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        },
+        "provenance": job_provenance(t0),
     }
     atomic_write_text(out, json.dumps(record, indent=1) + "\n")
     return out
@@ -507,14 +512,7 @@ def archive_prdc(archive_root: str | Path, data_root: str | Path) -> Path:
         "sample_seed": P.SAMPLE_SEED,
         **bb.describe(),
         "rows": rows,
-        "provenance": {
-            "wall_s": round(time.perf_counter() - t0, 1),
-            "threads": torch.get_num_threads(),
-            "cpu_model": cpu_model(),
-            "torch": torch.__version__,
-            "git_commit": git_commit(),
-            "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        },
+        "provenance": job_provenance(t0),
     }
     out = prdc_path(archive_root)
     atomic_write_text(out, json.dumps(record, indent=1) + "\n")
@@ -534,13 +532,7 @@ def archive_segmenter(archive_root: str | Path, data_root: str | Path) -> Path:
         "n_pairs": len(A),
         "real_photos": fcn_score("labels_to_photo", to_uint8(A), to_uint8(B), seg.predict),
         "segmenter": {k: seg.info[k] for k in ("config", "sha256", "torch")},
-        "provenance": {
-            "wall_s": round(time.perf_counter() - t0, 1),
-            "threads": torch.get_num_threads(),
-            "cpu_model": cpu_model(),
-            "git_commit": git_commit(),
-            "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        },
+        "provenance": job_provenance(t0),
     }
     atomic_write_text(out, json.dumps(record, indent=1) + "\n")
     return out
