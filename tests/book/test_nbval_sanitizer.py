@@ -34,3 +34,17 @@ def test_computed_numbers_and_commits():
     assert sanitize(repr(_provenance("5", "83.995"))) != base  # a changed score is still a difference
     assert sanitize("FD-synth = 82.99512") == sanitize("FD-synth = 82.99549")  # compared to 3 decimals
     assert sanitize("git commit 4cf629c1a2b3") == sanitize("git commit 0123456789ab") == "git commit COMMIT"
+
+
+def test_a_list_of_commits_compares_equal_to_one():
+    # runs reused from a work tree's cache come from several commits; a fresh clone trains them at one
+    one, two = "4cf629c1a2b3", "4cf629c1a2b3, 0123456789ab"
+    a = pd.DataFrame(
+        {"value": ["16×16, width ×0.0625, batch 8, 6 steps", one]}, index=["training", "git commit"]
+    )
+    b = pd.DataFrame(
+        {"value": ["16×16, width ×0.0625, batch 8, 6 steps", two]}, index=["training", "git commit"]
+    )
+    assert sanitize(repr(a)) == sanitize(repr(b))
+    assert sanitize(a.to_html()) == sanitize(b.to_html())
+    assert sanitize("id x4cf629c1a2b3ff") == "id x4cf629c1a2b3ff"  # hex inside a word is not a commit
