@@ -59,6 +59,15 @@ def load_runs(root: str | Path = P.ARCHIVE_ROOT, part: str | None = None) -> lis
     return [read_run(run_path(s, root)) for s in P.study_plan(part) if run_path(s, root).is_file()]
 
 
+def load_recipe_pilots(root: str | Path = P.ARCHIVE_ROOT) -> list[tuple[Path, dict[str, Any]]]:
+    """(folder, run record) of every 64 px recipe candidate that was not chosen
+    (:data:`~spap_lib.study.plan.RECIPE_PILOTS`), by folder name; each is a complete run record, of another
+    config than the plan's."""
+    folder = Path(root) / P.RECIPE_PILOTS
+    paths = sorted(folder.glob("*/run.json")) if folder.is_dir() else []
+    return [(path.parent, read_run(path)) for path in paths]
+
+
 def check_config(record: dict[str, Any], spec: P.RunSpec, path: str | Path) -> None:
     """An archived run must have trained the plan's config for it (the data root aside): a plan version only
     adds runs, so a changed recipe would silently mix two experiments in one table."""

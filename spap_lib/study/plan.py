@@ -46,6 +46,10 @@ STUDY_VERSION = 3
 ARCHIVE_ROOT = "results/study"  # committed: the archive of every finished run
 WORK_ROOT = "outputs/study"  # git-ignored: run folders with checkpoints, resumable
 DATA_ROOT = "data"
+# The 64 px recipe was chosen by measurement: candidate recipes trained as the plan's ``synthesis64-vanilla-s0``
+# (by ``study run`` with the candidate in the plan); the candidates not chosen are kept under this folder of the
+# archive, each in a folder named after its recipe, as the record of the choice.
+RECIPE_PILOTS = "synthesis64-recipes"
 VERIFY_STEPS = 50  # `study verify` re-trains this many steps and compares weights and losses
 PILOT_SEEDS = (0, 1, 2)
 # The variants of the paper's method and its ablation, fixed here: variants added to the library later

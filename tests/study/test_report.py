@@ -216,3 +216,31 @@ def test_prdc_sentence_names_what_the_worst_generator_lost():
     assert text.startswith("Of the seed-0 generators, aspp has the worst FID (400.0")
     assert "loses more diversity than fidelity" in text
     assert "Not scored yet" in prdc32_sentence(None)
+
+
+def test_recipe_table_puts_the_kept_candidates_beside_the_chosen_pilot(tmp_path):
+    """The 64 px recipe candidates: those kept under RECIPE_PILOTS and the plan's vanilla-s0, marked chosen."""
+    import json
+    import shutil
+
+    from spap_lib.study.report import display_recipes, recipe_figure, recipe_table
+
+    from pathlib import Path
+
+    src = sorted(Path(P.ARCHIVE_ROOT).glob("synthesis64*/*/run.json"))[0].parent  # any archived 64 px run
+    kept = tmp_path / P.RECIPE_PILOTS / "synthesis64-vanilla-s0-other"
+    shutil.copytree(src, kept)
+    record = json.loads((kept / "run.json").read_text())
+    record["config"]["width"] = 0.125  # another recipe than the plan's
+    (kept / "run.json").write_text(json.dumps(record))
+    assert recipe_table(tmp_path / "empty") is None
+    table = recipe_table(tmp_path)
+    assert list(table.index) == [f"width 0.125, {record['config']['steps']:,} steps"]
+    assert table["chosen"].tolist() == [""]
+    fid = {p["step"]: p["value"] for p in record["fid_curve"]}
+    steps = sorted(fid)
+    assert table["FID at 100%"].iloc[0] == fid[steps[-1]]
+    assert table["change, last 20%"].iloc[0] == pytest.approx(fid[steps[-1]] / fid[steps[-2]] - 1)
+    assert table["precision"].iloc[0] == record["final"]["prdc"]["precision"]
+    assert display_recipes(table)["FID at 60%"].iloc[0] == f"{fid[steps[0]]:.1f}"
+    assert recipe_figure(tmp_path) is not None
