@@ -43,6 +43,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 
 from spap_lib.models import VARIANTS  # noqa: E402
 from spap_lib.training import make_config, train_cyclegan, train_gan  # noqa: E402
+from spap_lib.training.rundir import read_log  # noqa: E402
 
 
 class RandomImages(Dataset):
@@ -76,14 +77,9 @@ def _dataset(config) -> Dataset:
 def _run(config, run_dir: Path, until: int) -> list[float]:
     """Train up to ``until`` steps; return the step times of this call (from log.jsonl)."""
     fn = train_gan if config.kind == "gan" else train_cyclegan
-    before = _n_lines(run_dir / "log.jsonl")
+    before = len(read_log(run_dir, missing_ok=True))
     fn(config, run_dir, dataset=_dataset(config), until_step=until)
-    lines = (run_dir / "log.jsonl").read_text().splitlines()[before:]
-    return [json.loads(ln)["step_s"] for ln in lines]
-
-
-def _n_lines(path: Path) -> int:
-    return len(path.read_text().splitlines()) if path.exists() else 0
+    return [r["step_s"] for r in read_log(run_dir)[before:]]
 
 
 def measure(kind: str, preset: str, variants: list[str], rounds: int, steps: int, overrides: list[str]):

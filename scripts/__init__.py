@@ -1,1 +1,1 @@
-"""Project scripts: browser installation (install-browser.sh), book checks and screenshots."""
+"""Project scripts: browser installation (install-browser.sh), screenshots of the built book, notebook refresh."""

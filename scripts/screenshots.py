@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from scripts import bookcheck
+from tests.book import bookcheck
 
 
 def screenshots(

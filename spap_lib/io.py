@@ -29,11 +29,15 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", "
 TMP_SUFFIX = ".tmp"
 
 
-def atomic_write(path: str | Path, write: Callable[[str], None], suffix: str = "") -> Path:
-    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then move it over ``path``."""
+def atomic_write(path: str | Path, write: Callable[[str], None], suffix: str = "", tag: str = "") -> Path:
+    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then move it over ``path``.
+
+    ``tag`` goes into the temporary name right after ``.<name>.`` (the downloader's ``<pid>-<host>``, so a
+    later process can tell a killed writer's file from a running one's)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + TMP_SUFFIX, dir=path.parent)
+    prefix = f".{path.name}.{tag}." if tag else f".{path.name}."
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix + TMP_SUFFIX, dir=path.parent)
     os.close(fd)
     try:
         write(tmp)
@@ -53,6 +57,11 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
             f.write(text)
 
     return atomic_write(path, _write)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically."""
+    return atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
 def atomic_save(obj: Any, path: str | Path) -> Path:

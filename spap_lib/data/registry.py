@@ -1,7 +1,7 @@
 """Every dataset of the paper in one place (Sec. 4.1): what it stands in for, which table it feeds, how it
 is scored. Config, evaluation, the book's plan and its tables read these entries; a new dataset is one entry
 here plus its synthetic generator (``spap_lib.data.synth``) and, if downloadable, its archive
-(``spap_lib.data.download.REGISTRY``).
+(``spap_lib.data.sources.REGISTRY``).
 
 Names: a run's ``dataset`` is the synthetic stand-in's name; with ``data_source="folder"`` the same name reads
 the real dataset (``real``) from ``<data root>/<real>``. Directions follow pix2pix's A|B conventions: the

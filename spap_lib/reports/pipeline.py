@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from spap_lib.errors import ConfigError
+from spap_lib.io import atomic_write
 from spap_lib.reports.plan import Job, book_plan, run_table, run_title
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -347,14 +348,15 @@ def publish_runs(jobs: list[Job], folder: Path | None = None) -> None:
         if stale.name not in wanted:
             stale.unlink()
     for name, job in wanted.items():
-        tmp = folder / f".{name}.tmp"
-        shutil.copyfile(ROOT / job.output, tmp)
-        title = run_title(job)
-        if title:
-            nb = nbformat.read(tmp, as_version=4)
-            retitle(nb, title)
-            nbformat.write(nb, tmp)
-        os.replace(tmp, folder / name)
+
+        def write(tmp: str, source: Path = ROOT / job.output, title: str | None = run_title(job)) -> None:
+            shutil.copyfile(source, tmp)
+            if title:
+                nb = nbformat.read(tmp, as_version=4)
+                retitle(nb, title)
+                nbformat.write(nb, tmp)
+
+        atomic_write(folder / name, write)
 
 
 def retitle(nb, title: str) -> None:

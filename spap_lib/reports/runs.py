@@ -6,7 +6,6 @@ A run folder (see ``spap_lib.training.rundir``) holds ``config.json``, ``log.jso
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -31,18 +30,13 @@ from spap_lib.reports.evaluate import (
 )
 from spap_lib.reports.figures import image_grid
 from spap_lib.training import load_config, make_config
+from spap_lib.training.rundir import read_log  # noqa: F401 - the notebooks and the book read logs from here
 
 FCN_METRICS = {
     "pixel_acc": "pixel_acc",
     "mean_class_acc": "class_acc",
     "mean_class_iou": "class_iou",
 }
-
-
-def read_log(run_dir: str | Path) -> list[dict]:
-    """The records of ``log.jsonl``."""
-    path = Path(run_dir) / "log.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def loss_keys(log: list[dict], most: int = 4) -> tuple[str, ...]:

@@ -176,9 +176,10 @@ def verify_run(
     too (the archive keeps every third logged record): this sees the pyramid's own training, which the first
     steps cannot (gamma = 0 makes a frozen SPAP the identity).
     """
-    from spap_lib.study.runner import _read_log, cpu_model, weights_digest
+    from spap_lib.study.runner import cpu_model, weights_digest
     from spap_lib.training import train
     from spap_lib.training.config import config_from_dict
+    from spap_lib.training.rundir import read_log
 
     record = read_run(path)
     config = config_from_dict(record["config"])
@@ -197,7 +198,7 @@ def verify_run(
             train(config, run_dir, until_step=pause)
             if pause == steps:
                 digest = weights_digest(run_dir)
-        log = _read_log(run_dir)
+        log = read_log(run_dir, missing_ok=True)
         gammas = _gammas(run_dir) if through_unfreeze else ()
     archived = record["verify"]
 

@@ -48,7 +48,7 @@ from spap_lib.reports.evaluate import fcn_score, paired_test_set, translate
 from spap_lib.study import plan as P
 from spap_lib.training import load_generators, sample, train
 from spap_lib.training.config import config_to_dict
-from spap_lib.training.rundir import CHECKPOINT, git_commit, git_dirty, load_checkpoint
+from spap_lib.training.rundir import CHECKPOINT, git_commit, git_dirty, load_checkpoint, read_log
 
 STATE_FILE = "study_state.json"
 
@@ -225,13 +225,6 @@ def weights_digest(run_dir: Path) -> dict[str, str]:
     return {k: state_digest(ckpt[k], names=False) for k in nets} | {"step": int(ckpt["step"])}
 
 
-def _read_log(run_dir: Path) -> list[dict]:
-    path = Path(run_dir) / "log.jsonl"
-    if not path.is_file():  # nothing logged yet (fewer steps than log_every)
-        return []
-    return [json.loads(ln) for ln in path.read_text().splitlines() if ln.strip()]
-
-
 def downsample(records: list[dict], max_points: int = 200) -> list[dict]:
     """Every k-th record (k so at most ``max_points`` remain), always keeping the last."""
     if len(records) <= max_points:
@@ -281,7 +274,7 @@ def run_one(
             state["verify"] = {
                 "steps": step,
                 "weights": weights_digest(run_dir),
-                "log": [r for r in _read_log(run_dir) if r["step"] <= step],
+                "log": [r for r in read_log(run_dir, missing_ok=True) if r["step"] <= step],
             }
         if step in curve_steps:
             if part.kind == "gan":
@@ -334,7 +327,7 @@ def write_archive(spec, config, run_dir: Path, state: dict, final: dict, out: Pa
         "fid_at": state.get("fid_at"),
         **({"fid_curve": state["fid_curve"]} if "fid_curve" in state else {}),
         "verify": state["verify"],
-        "losses": downsample(_read_log(run_dir)),
+        "losses": downsample(read_log(run_dir, missing_ok=True)),
         "params": {k: v for k, v in summary.items() if k.startswith("params_")},
         "provenance": {
             "train_wall_s": summary["wall_time_s"],

@@ -31,11 +31,30 @@ from typing import Any
 import torch
 
 from spap_lib.errors import ConfigError, DataError, SpapError
-from spap_lib.io import atomic_save, atomic_write_text, read_json_checked, stale_temporaries, write_json
+from spap_lib.io import (
+    atomic_save,
+    atomic_write,
+    atomic_write_text,
+    read_json_checked,
+    stale_temporaries,
+    write_json,
+)
 from spap_lib.training.config import Config, check_resume_compatible, config_to_dict, dumps
 from spap_lib.training.runtime import rng_state, set_rng_state
 
 CHECKPOINT = "checkpoints/last.pt"
+LOG_FILE = "log.jsonl"
+
+
+def read_log(run_dir: str | Path, missing_ok: bool = False) -> list[dict[str, Any]]:
+    """The records of a run's ``log.jsonl``, one per logged step, in order (blank lines skipped).
+
+    A missing log is ``[]`` when ``missing_ok`` (nothing logged yet: fewer steps than ``log_every``), else
+    FileNotFoundError; a line that is not JSON raises ``json.JSONDecodeError``."""
+    path = Path(run_dir) / LOG_FILE
+    if missing_ok and not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 class NonFiniteLoss(SpapError, RuntimeError):
@@ -89,8 +108,9 @@ class RunDir:
                 raise DataError(
                     f"cannot create the run folder {self.root} ({exc.strerror}): choose a writable --run-dir"
                 ) from exc
-            for tmp in stale_temporaries(self.root) + stale_temporaries(self.root / "checkpoints"):
-                tmp.unlink(missing_ok=True)  # left by a write a crash interrupted; never a result
+            for folder in (self.root, self.root / "checkpoints", self.root / "samples"):
+                for tmp in stale_temporaries(folder):
+                    tmp.unlink(missing_ok=True)  # left by a write a crash interrupted; never a result
 
     @property
     def checkpoint(self) -> Path:
@@ -98,7 +118,7 @@ class RunDir:
 
     @property
     def log_path(self) -> Path:
-        return self.root / "log.jsonl"
+        return self.root / LOG_FILE
 
     def write_json(self, name: str, data: dict[str, Any]) -> None:
         if self.write:
@@ -143,10 +163,11 @@ class RunDir:
             return
         from torchvision.utils import save_image
 
-        path = self.root / "samples" / name
-        tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.png")
-        save_image(images.detach().float().cpu() * 0.5 + 0.5, tmp, nrow=nrow, padding=2)
-        os.replace(tmp, path)
+        grid = images.detach().float().cpu() * 0.5 + 0.5
+        atomic_write(
+            self.root / "samples" / name,
+            lambda tmp: save_image(grid, tmp, nrow=nrow, padding=2, format="png"),
+        )
 
 
 def check_finite(step: int, losses: dict[str, float], checkpoint: Path) -> None:
@@ -265,7 +286,7 @@ class Session:
 def check_run_files(root: Path) -> None:
     """The files a run folder holds are of the kind a run writes (a log that is a folder, a config that is a
     link to nowhere: one line naming it), checked before anything is written."""
-    for name in ("config.json", "log.jsonl", "summary.json"):
+    for name in ("config.json", LOG_FILE, "summary.json"):
         p = root / name
         if os.path.lexists(p) and (p.is_dir() or not p.exists()):
             what = "a folder" if p.is_dir() else "a broken link"

@@ -1,4 +1,4 @@
-"""Book tests import the shared browser helpers from scripts/ (repository root on sys.path)."""
+"""Book tests import their shared browser helpers as ``tests.book.bookcheck`` (repository root on sys.path)."""
 
 import sys
 from pathlib import Path

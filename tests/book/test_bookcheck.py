@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from scripts import bookcheck
+from tests.book import bookcheck
 
 
 def test_toc_docs_walks_parts_chapters_sections_and_globs(tmp_path):

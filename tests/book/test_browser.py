@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from scripts import bookcheck
+from tests.book import bookcheck
 
 pytestmark = pytest.mark.browser
 

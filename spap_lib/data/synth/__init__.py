@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spap_lib.data.download import remove_stale, temp_token
+from spap_lib.data.staging import remove_stale, temp_token
 from spap_lib.data.synth import facades, faces, maps, streets
 from spap_lib.data.synth.draw import save_png
 from spap_lib.errors import ConfigError, DataError

@@ -1,6 +1,7 @@
 """Check the rendered book as a reader sees it: headless Debian chromium driven by Selenium.
 
-Holds the pieces that tests/book/test_browser.py and scripts/screenshots.py share:
+A test library (not a test file): holds the pieces that tests/book/test_browser.py and scripts/screenshots.py
+share (``from tests.book import bookcheck``, with the repository root on ``sys.path``):
 - `toc_docs` / `doc_html`: the pages listed in _toc.yml (jb-book format) and their HTML files;
 - `serve`: _build/html served from 127.0.0.1 on a free port (http.server in a thread);
 - `start_browser`: chromium (/usr/bin/chromium, /usr/bin/chromedriver from `make browser`) headless,
@@ -9,6 +10,9 @@ Holds the pieces that tests/book/test_browser.py and scripts/screenshots.py shar
   glued outputs missing, unresolved references, error outputs, tables overflowing the text column;
 - `crawl_links`: every internal href/src of every HTML page resolves (file and #anchor);
 - `take_screenshots`: full-page PNGs of the intro, Table 1 and attention-map pages.
+
+The JavaScript run in the pages lives beside this file (``wait_images.js``, ``page_checks.js``,
+``dark_mode.js``), read when first used.
 
 Choice: Selenium + Debian's chromedriver rather than Playwright (Playwright's browser download
 cannot work here, and Selenium talks to the distribution's matching driver without downloads).
@@ -34,7 +38,10 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from spap_lib.io import atomic_write_bytes
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 HTML_DIR = ROOT / "_build" / "html"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -289,144 +296,16 @@ def console_messages(driver) -> tuple[list[str], list[str]]:
     return errors, ignored
 
 
-_WAIT_IMAGES_JS = """
-const done = arguments[arguments.length - 1];
-const imgs = Array.from(document.images);
-imgs.forEach(i => { if (i.loading === 'lazy') i.loading = 'eager'; });
-Promise.all(imgs.map(i => i.complete ? null : new Promise(r => {
-  i.addEventListener('load', r); i.addEventListener('error', r); setTimeout(r, 15000);
-}))).then(() => done(imgs.length));
-"""
-
-_DOM_CHECKS_JS = """
-const expect = arguments[0];
-const problems = [];
-const loaded = el => el.tagName.toLowerCase() === 'img'
-  ? (el.complete && el.naturalWidth > 0)
-  : (el.getBoundingClientRect().width > 0 && el.getBoundingClientRect().height > 0);
-const label = el => el.getAttribute('src') || el.id || el.outerHTML.slice(0, 80);
-for (const img of document.images) {
-  if (!(img.complete && img.naturalWidth > 0)) problems.push('image not loaded: ' + label(img));
-}
-for (const img of document.querySelectorAll('.cell_output img')) {
-  if (!loaded(img)) problems.push('notebook output image not loaded: ' + label(img));
-}
-for (const fig of document.querySelectorAll('article figure')) {
-  const media = Array.from(fig.querySelectorAll('img, svg, object, embed, video, canvas'));
-  const tables = Array.from(fig.querySelectorAll('table')).filter(t => t.rows.length > 0);
-  if (!media.some(loaded) && tables.length === 0) {
-    problems.push('figure without a loaded image/svg: #' + (fig.id || '?') + ' "' +
-                  fig.innerText.trim().slice(0, 60) + '"');
-  }
-}
-for (const name of expect.figure_names) {
-  const el = document.getElementById(name);
-  if (!el) { problems.push('glued figure missing: #' + name); continue; }
-  const media = Array.from(el.querySelectorAll('img, svg, table'));
-  if (!media.some(m => m.tagName.toLowerCase() === 'table' ? m.rows.length > 0 : loaded(m)))
-    problems.push('glued figure #' + name + ' has no loaded image or table');
-}
-const nFigures = document.querySelectorAll('article figure').length;
-if (nFigures < expect.figures)
-  problems.push(`page glues ${expect.figures} figure(s) but renders ${nFigures} <figure>`);
-const pasted = Array.from(document.querySelectorAll('span.pasted-text'));
-const filled = pasted.filter(s => s.textContent.trim().length > 0).length;
-if (filled < expect.text_roles)
-  problems.push(`page glues ${expect.text_roles} text value(s) but renders ${filled}`);
-const bad = {
-  '.problematic': 'unresolved markup',
-  '.system-message': 'docutils system message',
-  'div.output.traceback, div.output.error': 'error output',
-};
-for (const [sel, what] of Object.entries(bad)) {
-  for (const el of document.querySelectorAll(sel))
-    problems.push(what + ': ' + el.textContent.trim().slice(0, 120));
-}
-for (const x of document.querySelectorAll('article .xref')) {
-  if (!x.closest('a')) problems.push('unresolved reference: ' + x.textContent.trim());
-}
-const text = document.body.innerText;
-const errText = /(No key '[^']*' found in glue|Glue reference .* not found|glue key .*not found|Traceback \\(most recent call last\\))/i;
-const m = text.match(errText);
-if (m) problems.push('error text on page: ' + m[0]);
-const article = document.querySelector('article.bd-article') || document.querySelector('article');
-if (article) {
-  const right = article.getBoundingClientRect().right + 1;
-  for (const t of article.querySelectorAll('table')) {
-    if (t.getBoundingClientRect().right <= right) continue;
-    let el = t.parentElement, clipped = false;
-    while (el && el !== article.parentElement) {
-      const o = getComputedStyle(el).overflowX;
-      if (o === 'auto' || o === 'scroll' || o === 'hidden') { clipped = true; break; }
-      el = el.parentElement;
-    }
-    if (!clipped) problems.push('table overflows the text column: ' + t.innerText.slice(0, 60));
-  }
-  // a header cell whose longest word is wider than the cell has been broken inside that word
-  const canvas = document.createElement('canvas').getContext('2d');
-  for (const th of article.querySelectorAll('table th')) {
-    const cs = getComputedStyle(th);
-    canvas.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
-    const inner = th.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
-    for (const word of th.innerText.split(/\\s+/).filter(w => w.length > 1)) {
-      if (canvas.measureText(word).width > inner + 1) {
-        problems.push('table header broken inside a word: "' + word + '"');
-        break;
-      }
-    }
-  }
-  // a tool's warning printed into a page (papermill, Python warnings, Sphinx)
-  const warning = /(Unable to parse line|\\b\\w*Warning: |\\bWARNING\\b|^\\s*warnings\\.warn)/m;
-  const w = article.innerText.match(warning);
-  if (w) problems.push('tool warning on page: ' + w[0]);
-  // the values a page was run with are shown once
-  const paramCells = article.querySelectorAll('div.cell.tag_parameters, div.cell.tag_injected-parameters');
-  if (paramCells.length > 1) problems.push(`${paramCells.length} parameter cells shown (one expected)`);
-}
-for (const name of expect.table_names) {
-  const el = document.getElementById(name);
-  const number = el && el.querySelector('.caption-number');
-  if (!number || !/^Table\\s+S\\d/.test(number.textContent.trim()))
-    problems.push('glued table #' + name + ' is not numbered as one of our tables (Table S<n>): ' +
-                  (number ? number.textContent.trim() : 'no number'));
-}
-// our numbers carry an S: "Table 5" or "Fig. 7" on these pages would read as the paper's
-for (const number of document.querySelectorAll('article .caption-number')) {
-  const t = number.textContent.trim();
-  if (!/^(Table|Fig\\.|Listing)\\s+S\\d/.test(t)) problems.push("number that reads as the paper's: " + t);
-}
-// a figure glued without an image prints matplotlib's repr
-const repr = document.body.innerText.match(/<Figure size [^>]*>/);
-if (repr) problems.push('a figure printed as text: ' + repr[0]);
-// every glued figure (not table) is an <img> that loaded with a non-zero natural size
-for (const name of expect.glued_figures || []) {
-  const el = document.getElementById(name);
-  if (!el) continue;  // reported above
-  const imgs = Array.from(el.querySelectorAll('img'));
-  if (!imgs.some(i => i.complete && i.naturalWidth > 0 && i.naturalHeight > 0))
-    problems.push('glued figure #' + name + ' is not an image with a non-zero size');
-}
-// key tables fit: a glued table (or the opening page's claims) needs no sideways scrolling at this width
-for (const t of document.querySelectorAll('article figure.glued-table table, article .admonition table')) {
-  let box = t.parentElement;
-  while (box.parentElement && box.tagName.toLowerCase() !== 'article' &&
-         !['auto', 'scroll', 'hidden'].includes(getComputedStyle(box).overflowX))
-    box = box.parentElement;
-  if (box.tagName.toLowerCase() === 'article') box = t.parentElement;
-  if (box.scrollWidth > box.clientWidth + 1) {
-    const fig = t.closest('figure');
-    problems.push(`table scrolls sideways at ${window.innerWidth} px (${box.scrollWidth} > ${box.clientWidth} px): #` +
-                  ((fig && fig.id) || '?') + ' ' + t.innerText.trim().slice(0, 40).replace(/\\s+/g, ' '));
-  }
-}
-return problems;
-"""
+@functools.cache
+def _js(name: str) -> str:
+    """The JavaScript of ``<name>.js`` beside this file: a function body for Selenium's execute_script."""
+    return (HERE / f"{name}.js").read_text()
 
 
 def load(driver, url: str) -> None:
     """Open `url` and wait until every image has loaded or failed."""
     driver.get(url)
-    driver.execute_async_script(_WAIT_IMAGES_JS)
+    driver.execute_async_script(_js("wait_images"))
 
 
 def page_problems(driver, base_url: str, doc: str, root: Path = ROOT) -> tuple[list[str], list[str]]:
@@ -436,34 +315,11 @@ def page_problems(driver, base_url: str, doc: str, root: Path = ROOT) -> tuple[l
     if not (root / "_build" / "html" / html).exists():
         return [f"{html}: not in the build (listed in _toc.yml)"], []
     load(driver, base_url + html)
-    problems = driver.execute_script(_DOM_CHECKS_JS, glue_expectations(doc_source(doc, root)))
+    problems = driver.execute_script(_js("page_checks"), glue_expectations(doc_source(doc, root)))
     errors, ignored = console_messages(driver)
     problems += [f"console error: {e}" for e in errors]
     return [f"{html}: {p}" for p in problems], ignored
 
-
-_DARK_JS = """
-const probe = document.createElement('div');
-probe.id = 'spap-dark-probe';
-probe.innerHTML =
-  '<div class="cell_output docutils container"><img alt="probe" src="' + arguments[0] + '"></div>' +
-  '<figure class="align-default"><img alt="probe" src="' + arguments[0] + '"></figure>';
-(document.querySelector('article.bd-article') || document.body).appendChild(probe);
-const style = el => ({background: getComputedStyle(el).backgroundColor,
-                      filter: getComputedStyle(el).filter});
-const sel = '.cell_output img, figure img, .cell_output svg, figure svg';
-const result = {
-  theme: document.documentElement.dataset.theme,
-  css: Array.from(document.styleSheets).some(s => (s.href || '').includes('custom.css')),
-  probe_container: style(probe.querySelector('.cell_output')),
-  probes: Array.from(probe.querySelectorAll('img')).map(style),
-  real: Array.from(document.querySelectorAll(sel)).filter(el => !probe.contains(el))
-    .filter(el => !el.matches('.only-dark, .dark-light'))
-    .map(el => Object.assign(style(el), {src: el.getAttribute('src') || el.tagName})),
-};
-probe.remove();
-return result;
-"""
 
 # 1x1 transparent PNG.
 _PROBE_PNG = (
@@ -490,7 +346,7 @@ def dark_mode_styles(driver, base_url: str, doc: str) -> dict:
     set_theme(driver, base_url, "dark")
     try:
         load(driver, base_url + doc_html(doc))
-        return driver.execute_script(_DARK_JS, _PROBE_PNG)
+        return driver.execute_script(_js("dark_mode"), _PROBE_PNG)
     finally:
         set_theme(driver, base_url, "light")
 
@@ -518,19 +374,6 @@ def full_page_png(driver, width: int = DEFAULT_WIDTH, max_height: int = 20000) -
     return base64.b64decode(shot["data"])
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def take_screenshots(
     driver,
     base_url: str,
@@ -547,7 +390,7 @@ def take_screenshots(
             set_theme(driver, base_url, mode)
             load(driver, base_url + doc_html(doc))
             path = out_dir / (f"{key}.png" if mode == "light" else f"{key}-{mode}.png")
-            _write_atomic(path, full_page_png(driver, width))
+            atomic_write_bytes(path, full_page_png(driver, width))
             written.append(path)
     set_theme(driver, base_url, "light")
     return written
