@@ -7,8 +7,8 @@ Holds :class:`Task` (what the loop asks of a recipe), :func:`train_run` (the loo
 :func:`evaluating` and :func:`mean_losses`.
 
 What differs between the recipes -- networks, optimisers, one training step, samples -- lives in a
-:class:`Task` subclass (``gan.py``, ``cyclegan.py``, ``pix2pix.py``, ``scan.py``).
-What a run folder holds and how a run resumes lives in
+:class:`Task` subclass: SNDCGAN's in ``gan.py``; the epoch-counted ones (CycleGAN, Pix2Pix, SCAN) derive
+from :class:`spap_lib.training.epochs.EpochTask`. What a run folder holds and how a run resumes lives in
 ``rundir.py``; device, determinism and wrapping in ``runtime.py``.
 
 Order of the set-up matters for exact resume and is the same for every recipe: the dataset is built (before
@@ -202,11 +202,8 @@ class Task:
         run.save_grid(images, f"step_{step:07d}.png", nrow=nrow)
 
     def params(self) -> dict[str, Any]:
-        """Parameter count of each network, and the epoch length where the recipe counts epochs."""
-        out: dict[str, Any] = {f"params_{k}": count_parameters(v) for k, v in self.raw.items()}
-        if hasattr(self, "iters_per_epoch"):
-            out["iters_per_epoch"] = self.iters_per_epoch
-        return out
+        """Parameter count of each network (the epoch-counted recipes add the epoch length)."""
+        return {f"params_{k}": count_parameters(v) for k, v in self.raw.items()}
 
     @property
     def description(self) -> str:
