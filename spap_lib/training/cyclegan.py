@@ -13,12 +13,15 @@ end of each epoch). Pyramid parameters (G's SPAP/ASPP, D's atrous copies/ASPP) a
 ``freeze_epochs`` epochs. ``max_iters_per_epoch`` caps an epoch (CPU presets only; 0 = whole dataset); the
 last incomplete batch of an epoch is dropped (irrelevant at the reference's batch size 1).
 Under DDP each process keeps its own image pool (seeded by seed and rank).
+
+Holds the networks of a variant (:func:`build_networks`), the step (:func:`cycle_step`, which SCAN's stages
+share), :class:`CycleGANTask` and :func:`train_cyclegan`.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +32,15 @@ from torch.utils.data import Dataset
 from spap_lib.models import CycleGANGenerator, PatchGANDiscriminator
 from spap_lib.training import runtime
 from spap_lib.training.config import CycleGANConfig
-from spap_lib.training.data import BatchSchedule
-from spap_lib.training.gan import no_param_grads
-from spap_lib.training.loop import Task, train_run
+from spap_lib.training.epochs import EpochTask
+from spap_lib.training.loop import GANOptimizers, mean_losses, no_param_grads, train_run
 from spap_lib.training.losses import adversarial, cyclegan_d_loss, l1
 from spap_lib.training.pool import ImagePool
-from spap_lib.training.rundir import RunDir
-from spap_lib.training.schedule import linear_decay_scheduler, pyramid_trainable
+from spap_lib.training.schedule import pyramid_trainable
+
+# a translator: images -> (translated images, fusion mask or None)
+Translator = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]]
+Pair = tuple[nn.Module, nn.Module]
 
 
 def build_networks(config: CycleGANConfig) -> dict[str, nn.Module]:
@@ -45,135 +50,114 @@ def build_networks(config: CycleGANConfig) -> dict[str, nn.Module]:
     return {**g, **d}
 
 
-class CycleGANTask(Task):
+def cycle_step(
+    config: CycleGANConfig,
+    device: torch.device,
+    real: tuple[torch.Tensor, torch.Tensor],
+    G: tuple[Translator, Translator],
+    D: Pair,
+    D_raw: Pair,
+    pools: tuple[ImagePool, ImagePool],
+    opt: GANOptimizers,
+) -> tuple[dict[str, torch.Tensor], tuple[torch.Tensor | None, torch.Tensor | None]]:
+    """One CycleGAN step (Eq. 2-4; steps 1-3 of the module docstring): the G step, then the D step on pooled fakes.
+
+    ``real`` is (real_A, real_B), ``G`` (G_AB, G_BA), ``D`` (D_A, D_B) as the step calls them and ``D_raw``
+    the unwrapped ones (the G step's, with their parameters frozen), ``pools`` (pool_A, pool_B). Returns the
+    losses to log (tensors) and the translators' fusion masks of (B -> A, A -> B) (None for a plain CycleGAN).
+    """
+    lam, lam_idt, mode = config.lambda_cyc, config.lambda_cyc * config.lambda_identity, config.gan_mode
+    (real_A, real_B), (G_AB, G_BA), (D_A_raw, D_B_raw), (pool_A, pool_B) = real, G, D_raw, pools
+    with runtime.autocast(config, device):
+        fake_B, mask_B = G_AB(real_A)
+        rec_A = G_BA(fake_B)[0]
+        fake_A, mask_A = G_BA(real_B)
+        rec_B = G_AB(fake_A)[0]
+        with no_param_grads(D_A_raw, D_B_raw):
+            loss_gan_AB = adversarial(D_B_raw(fake_B), True, mode)
+            loss_gan_BA = adversarial(D_A_raw(fake_A), True, mode)
+        loss_cyc = lam * (l1(rec_A, real_A) + l1(rec_B, real_B))
+        loss_idt = torch.zeros((), device=device)
+        if lam_idt > 0:
+            loss_idt = lam_idt * (l1(G_AB(real_B)[0], real_B) + l1(G_BA(real_A)[0], real_A))
+        loss_G = loss_gan_AB + loss_gan_BA + loss_cyc + loss_idt
+    opt.step_G(loss_G)
+
+    pooled_B = pool_B.query(fake_B.detach())
+    pooled_A = pool_A.query(fake_A.detach())
+    with runtime.autocast(config, device):
+        out_B = D[1](torch.cat([real_B, pooled_B.to(real_B.dtype)]))
+        out_A = D[0](torch.cat([real_A, pooled_A.to(real_A.dtype)]))
+        n = len(real_A)
+        loss_D_B = cyclegan_d_loss(out_B[:n], out_B[n:], mode)
+        loss_D_A = cyclegan_d_loss(out_A[:n], out_A[n:], mode)
+    opt.step_D(loss_D_A + loss_D_B)
+    losses = {
+        "loss_G": loss_G,
+        "loss_G_AB": loss_gan_AB,
+        "loss_G_BA": loss_gan_BA,
+        "loss_cycle": loss_cyc,
+        "loss_identity": loss_idt,
+        "loss_D_A": loss_D_A,
+        "loss_D_B": loss_D_B,
+    }
+    return losses, (mask_A, mask_B)
+
+
+def plain(G: nn.Module) -> Translator:
+    """A generator as a :data:`Translator` (no fusion mask)."""
+    return lambda x: (G(x), None)
+
+
+class CycleGANTask(EpochTask):
     """CycleGAN's part of the training loop: two generators, two discriminators, pools, Eq. 2-4."""
 
-    def __init__(self, config: CycleGANConfig, device: torch.device, rank: int, world: int, n_data: int):
-        super().__init__(config, device, rank, world, n_data)
-        probe = BatchSchedule(
-            n_data, config.batch_size, config.seed, 0, 0, rank, world, config.max_iters_per_epoch
-        )
-        self.iters_per_epoch = probe.steps_per_epoch
-        self.total_steps = (config.n_epochs + config.n_epochs_decay) * self.iters_per_epoch
-        self.max_steps_per_epoch = config.max_iters_per_epoch
+    config: CycleGANConfig
+    described = ("kind", "variant", "dataset")
+    progress = ("epoch", "loss_G", "loss_D_B")
 
     def build(self) -> None:
-        c, device, world, rank = self.config, self.device, self.world, self.rank
-        raw = build_networks(c)
-        paired = c.seed if c.paired_init else None
-        for name, net in raw.items():
-            runtime.init_weights(net, c.init_std, paired, prefix=f"{name}/")
-        self.raw = {k: runtime.prepare_module(v, device, c, world) for k, v in raw.items()}
-        betas = (c.beta1, c.beta2)
-        self.opt_G = torch.optim.Adam(
+        c, rank = self.config, self.rank
+        self.init_networks(build_networks(c))
+        self.opt = self.make_optimizers(
             itertools.chain(self.raw["G_AB"].parameters(), self.raw["G_BA"].parameters()),
-            c.lr,
-            betas=betas,
-        )
-        self.opt_D = torch.optim.Adam(
             itertools.chain(self.raw["D_A"].parameters(), self.raw["D_B"].parameters()),
-            c.lr,
-            betas=betas,
+            c.n_epochs,
+            c.n_epochs_decay,
         )
-        self.sched_G = linear_decay_scheduler(self.opt_G, c.n_epochs, c.n_epochs_decay)
-        self.sched_D = linear_decay_scheduler(self.opt_D, c.n_epochs, c.n_epochs_decay)
-        self.scaler_G = runtime.make_scaler(c, device)
-        self.scaler_D = runtime.make_scaler(c, device)
         self.pool_A = ImagePool(c.pool_size, seed=c.seed * 1009 + 2 * rank + 11)
         self.pool_B = ImagePool(c.pool_size, seed=c.seed * 1009 + 2 * rank + 12)
-
-    def stateful(self) -> dict[str, Any]:
-        return {
-            "opt_G": self.opt_G,
-            "opt_D": self.opt_D,
-            "sched_G": self.sched_G,
-            "sched_D": self.sched_D,
-            "scaler_G": self.scaler_G,
-            "scaler_D": self.scaler_D,
-        }
 
     def pools(self) -> dict[str, ImagePool]:
         return {"pool_A": self.pool_A, "pool_B": self.pool_B}
 
-    def fix_samples(self, dataset: Dataset) -> None:
-        with runtime.preserved_rng():  # reading the fixed pairs must not move the run's RNG streams
-            fixed = [dataset[i] for i in range(min(self.config.n_samples, len(dataset)))]
-        self.fixed_A = torch.stack([f["A"] for f in fixed]).to(self.device)
-        self.fixed_B = torch.stack([f["B"] for f in fixed]).to(self.device)
-
     def pyramid_trainable(self, step: int) -> bool:
-        return pyramid_trainable(step // self.iters_per_epoch, self.config.freeze_epochs)
+        return pyramid_trainable(self.epoch(step), self.config.freeze_epochs)
 
     def step(self, step: int, batches: Iterator[Any]) -> tuple[dict[str, float], dict[str, Any]]:
-        c, device, world, raw = self.config, self.device, self.world, self.raw
-        lam, lam_idt, mode = c.lambda_cyc, c.lambda_cyc * c.lambda_identity, c.gan_mode
-        epoch = step // self.iters_per_epoch
+        c, device, nets, raw = self.config, self.device, self.nets, self.raw
         batch = next(batches)
-        real_A = runtime.to_input(batch["A"], c, device)
-        real_B = runtime.to_input(batch["B"], c, device)
-        G_AB, G_BA = self.nets["G_AB"], self.nets["G_BA"]
-        with runtime.autocast(c, device):
-            fake_B = G_AB(real_A)
-            rec_A = G_BA(fake_B)
-            fake_A = G_BA(real_B)
-            rec_B = G_AB(fake_A)
-            with no_param_grads(raw["D_A"]), no_param_grads(raw["D_B"]):
-                loss_gan_AB = adversarial(raw["D_B"](fake_B), True, mode)
-                loss_gan_BA = adversarial(raw["D_A"](fake_A), True, mode)
-            loss_cyc = lam * (l1(rec_A, real_A) + l1(rec_B, real_B))
-            loss_idt = torch.zeros((), device=device)
-            if lam_idt > 0:
-                loss_idt = lam_idt * (l1(G_AB(real_B), real_B) + l1(G_BA(real_A), real_A))
-            loss_G = loss_gan_AB + loss_gan_BA + loss_cyc + loss_idt
-        self.opt_G.zero_grad(set_to_none=True)
-        self.scaler_G.scale(loss_G).backward()
-        self.scaler_G.step(self.opt_G)
-        self.scaler_G.update()
+        real = (runtime.to_input(batch["A"], c, device), runtime.to_input(batch["B"], c, device))
+        losses, _ = cycle_step(
+            c,
+            device,
+            real,
+            (plain(nets["G_AB"]), plain(nets["G_BA"])),
+            (nets["D_A"], nets["D_B"]),
+            (raw["D_A"], raw["D_B"]),
+            (self.pool_A, self.pool_B),
+            self.opt,
+        )
+        extra = self.end_step(step, self.opt)
+        return mean_losses(self.world, **losses), extra
 
-        pooled_B = self.pool_B.query(fake_B.detach())
-        pooled_A = self.pool_A.query(fake_A.detach())
-        with runtime.autocast(c, device):
-            out_B = self.nets["D_B"](torch.cat([real_B, pooled_B.to(real_B.dtype)]))
-            out_A = self.nets["D_A"](torch.cat([real_A, pooled_A.to(real_A.dtype)]))
-            n = len(real_A)
-            loss_D_B = cyclegan_d_loss(out_B[:n], out_B[n:], mode)
-            loss_D_A = cyclegan_d_loss(out_A[:n], out_A[n:], mode)
-        self.opt_D.zero_grad(set_to_none=True)
-        self.scaler_D.scale(loss_D_A + loss_D_B).backward()
-        self.scaler_D.step(self.opt_D)
-        self.scaler_D.update()
-
-        lr_now = self.opt_G.param_groups[0]["lr"]  # the lr this step trained with
-        if (step + 1) % self.iters_per_epoch == 0:  # end of an epoch: the reference steps here
-            self.sched_G.step()
-            self.sched_D.step()
-        losses = {
-            name: runtime.all_mean(value, world)
-            for name, value in (
-                ("loss_G", loss_G),
-                ("loss_G_AB", loss_gan_AB),
-                ("loss_G_BA", loss_gan_BA),
-                ("loss_cycle", loss_cyc),
-                ("loss_identity", loss_idt),
-                ("loss_D_A", loss_D_A),
-                ("loss_D_B", loss_D_B),
-            )
-        }
-        return losses, {"epoch": epoch, "lr": lr_now}
-
-    def postfix(self, losses: dict[str, float], extra: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "epoch": extra["epoch"],
-            "loss_G": f"{losses['loss_G']:.3f}",
-            "loss_D_B": f"{losses['loss_D_B']:.3f}",
-        }
-
-    def save_samples(self, run: RunDir, step: int) -> None:
-        _save_samples(run, self.raw, self.fixed_A, self.fixed_B, step)
-
-    @property
-    def description(self) -> str:
-        return f"cyclegan {self.config.variant} {self.config.dataset}"
+    def sample_grid(self) -> tuple[torch.Tensor, int]:
+        """Rows: real A, G_AB(A), G_BA(G_AB(A)), real B, G_BA(B), G_AB(G_BA(B))."""
+        raw, A, B = self.raw, self.fixed_A, self.fixed_B
+        fake_B = raw["G_AB"](A)
+        fake_A = raw["G_BA"](B)
+        rows = [A, fake_B, raw["G_BA"](fake_B), B, fake_A, raw["G_AB"](fake_A)]
+        return torch.cat([r.float() for r in rows]), len(A)
 
 
 def train_cyclegan(
@@ -188,19 +172,3 @@ def train_cyclegan(
     ``until_step`` stops after that many iterations with a checkpoint (the run resumes later).
     """
     return train_run(CycleGANTask, config, run_dir, dataset, until_step)
-
-
-@torch.no_grad()
-def _save_samples(run, raw: dict[str, nn.Module], A: torch.Tensor, B: torch.Tensor, step: int) -> None:
-    """Rows: real A, G_AB(A), G_BA(G_AB(A)), real B, G_BA(B), G_AB(G_BA(B))."""
-    if not run.write:
-        return
-    for net in raw.values():
-        net.eval()
-    fake_B = raw["G_AB"](A)
-    fake_A = raw["G_BA"](B)
-    rows = [A, fake_B, raw["G_BA"](fake_B), B, fake_A, raw["G_AB"](fake_A)]
-    for net in raw.values():
-        net.train()
-    grid = torch.cat([r.float() for r in rows])
-    run.save_grid(grid, f"step_{step:07d}.png", nrow=len(A))

@@ -11,7 +11,6 @@ as one.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,9 +22,8 @@ from torch.utils.data import Dataset
 from spap_lib.models import build_sndcgan
 from spap_lib.training import runtime
 from spap_lib.training.config import GANConfig
-from spap_lib.training.loop import Task, train_run
+from spap_lib.training.loop import GANOptimizers, Task, mean_losses, no_param_grads, train_run
 from spap_lib.training.losses import d_loss_nonsaturating, g_loss_nonsaturating
-from spap_lib.training.rundir import RunDir
 from spap_lib.training.runtime import unwrap
 from spap_lib.training.schedule import pyramid_trainable
 
@@ -64,21 +62,11 @@ def sample(
     return torch.cat(out) if out else torch.empty(0, 3, G.img_size, G.img_size)
 
 
-@contextlib.contextmanager
-def no_param_grads(module: nn.Module) -> Iterator[None]:
-    """Parameters of ``module`` do not require grad inside (the reference ``set_requires_grad(D, False)``)."""
-    params = [p for p in module.parameters() if p.requires_grad]
-    for p in params:
-        p.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p in params:
-            p.requires_grad_(True)
-
-
 class GANTask(Task):
     """SNDCGAN's part of the training loop: G and D, Adam for each, the z stream, the step of Eq. 1."""
+
+    progress = ("loss_D", "loss_G")
+    sampled = ("G",)
 
     def __init__(self, config: GANConfig, device: torch.device, rank: int, world: int, n_data: int):
         super().__init__(config, device, rank, world, n_data)
@@ -87,29 +75,20 @@ class GANTask(Task):
         self.local = config.batch_size // world
 
     def build(self) -> None:
-        c, device, world = self.config, self.device, self.world
+        c = self.config
         G, D = build_sndcgan(c.variant, c.image_size, c.width, c.z_dim)
-        paired = c.seed if c.paired_init else None
-        runtime.init_weights(G, c.init_std, paired, prefix="G/")
-        runtime.init_weights(D, c.init_std, paired, prefix="D/")
-        self.raw = {
-            "G": runtime.prepare_module(G, device, c, world),
-            "D": runtime.prepare_module(D, device, c, world),
-        }
+        self.init_networks({"G": G, "D": D})
         betas = (c.beta1, c.beta2)
-        self.opt_G = torch.optim.Adam(self.raw["G"].parameters(), c.lr_g, betas=betas)
-        self.opt_D = torch.optim.Adam(self.raw["D"].parameters(), c.lr_d, betas=betas)
-        self.scaler_G = runtime.make_scaler(c, device)
-        self.scaler_D = runtime.make_scaler(c, device)
+        self.opt = GANOptimizers(
+            torch.optim.Adam(self.raw["G"].parameters(), c.lr_g, betas=betas),
+            torch.optim.Adam(self.raw["D"].parameters(), c.lr_d, betas=betas),
+            runtime.make_scaler(c, self.device),
+            runtime.make_scaler(c, self.device),
+        )
         self.z_gen = torch.Generator().manual_seed(c.seed * 7919 + 1)
 
     def stateful(self) -> dict[str, Any]:
-        return {
-            "opt_G": self.opt_G,
-            "opt_D": self.opt_D,
-            "scaler_G": self.scaler_G,
-            "scaler_D": self.scaler_D,
-        }
+        return self.opt.stateful()
 
     def load(self, checkpoint: dict[str, Any]) -> None:
         super().load(checkpoint)
@@ -143,37 +122,23 @@ class GANTask(Task):
                 logits = D(torch.cat([real, fake.to(real.dtype)])).float()
                 d_real, d_fake = logits[: len(real)], logits[len(real) :]
                 loss_D = d_loss_nonsaturating(d_real, d_fake)
-            self.opt_D.zero_grad(set_to_none=True)
-            self.scaler_D.scale(loss_D).backward()
-            self.scaler_D.step(self.opt_D)
-            self.scaler_D.update()
+            self.opt.step_D(loss_D)
         z = self._next_z()
         with no_param_grads(D_raw), runtime.autocast(c, device):
             loss_G = g_loss_nonsaturating(D_raw(G(z)).float())
-        self.opt_G.zero_grad(set_to_none=True)
-        self.scaler_G.scale(loss_G).backward()
-        self.scaler_G.step(self.opt_G)
-        self.scaler_G.update()
-        losses = {
-            "loss_D": runtime.all_mean(loss_D, world),
-            "loss_G": runtime.all_mean(loss_G, world),
-            "D_real": runtime.all_mean(torch.sigmoid(d_real).mean(), world),
-            "D_fake": runtime.all_mean(torch.sigmoid(d_fake).mean(), world),
-        }
+        self.opt.step_G(loss_G)
+        losses = mean_losses(
+            world,
+            loss_D=loss_D,
+            loss_G=loss_G,
+            D_real=torch.sigmoid(d_real).mean(),
+            D_fake=torch.sigmoid(d_fake).mean(),
+        )
         return losses, {}
 
-    def postfix(self, losses: dict[str, float], extra: dict[str, Any]) -> dict[str, Any]:
-        return {"loss_D": f"{losses['loss_D']:.3f}", "loss_G": f"{losses['loss_G']:.3f}"}
-
-    @torch.no_grad()
-    def save_samples(self, run: RunDir, step: int) -> None:
-        if not run.write:
-            return
-        G = self.raw["G"]
-        G.eval()
-        images = G(self.fixed_z)
-        G.train()
-        run.save_grid(images, f"step_{step:07d}.png", nrow=max(1, int(len(self.fixed_z) ** 0.5)))
+    def sample_grid(self) -> tuple[torch.Tensor, int]:
+        """G(fixed z), about square."""
+        return self.raw["G"](self.fixed_z), max(1, int(len(self.fixed_z) ** 0.5))
 
 
 def train_gan(

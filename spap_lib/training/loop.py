@@ -1,10 +1,17 @@
-"""The training loop both recipes share (Sec. 4.3), read top to bottom: set up, resume, train, wrap up.
+"""The training loop all four recipes share (Sec. 4.3), read top to bottom: set up, resume, train, wrap up;
+and the pieces of a step every recipe uses.
 
-What differs between SNDCGAN and CycleGAN -- networks, optimisers, one training step, samples -- lives in a
-:class:`Task` (``gan.py``, ``cyclegan.py``); what a run folder holds and how a run resumes lives in
+Holds :class:`Task` (what the loop asks of a recipe), :func:`train_run` (the loop), :class:`GANOptimizers`
+(a G/D pair of Adams with their grad scalers and, for the epoch-counted recipes, their lr schedules),
+:func:`optimizer_step` (zero grads, scaled backward, step, scaler update), :func:`no_param_grads`,
+:func:`evaluating` and :func:`mean_losses`.
+
+What differs between the recipes -- networks, optimisers, one training step, samples -- lives in a
+:class:`Task` subclass: SNDCGAN's in ``gan.py``; the epoch-counted ones (CycleGAN, Pix2Pix, SCAN) derive
+from :class:`spap_lib.training.epochs.EpochTask`. What a run folder holds and how a run resumes lives in
 ``rundir.py``; device, determinism and wrapping in ``runtime.py``.
 
-Order of the set-up matters for exact resume and is the same for both recipes: the dataset is built (before
+Order of the set-up matters for exact resume and is the same for every recipe: the dataset is built (before
 the run folder is touched, so a wrong data root writes nothing), the run folder opened (its checkpoint read),
 every global RNG seeded, the networks built and initialised, the
 optimisers made; then a checkpoint's states are loaded and the global RNG restored, and only then are the
@@ -13,9 +20,11 @@ fixed sample inputs drawn and the batch order started at the resumed step.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +51,77 @@ from spap_lib.training.rundir import (
 )
 
 
+def optimizer_step(
+    loss: torch.Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler
+) -> None:
+    """One optimiser step on ``loss``: zero the grads, (scaled) backward, step, update the scaler.
+
+    The scaler is disabled except under fp16 (:func:`runtime.make_scaler`), where it is a plain backward and step.
+    """
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+
+
+@dataclass
+class GANOptimizers:
+    """The Adam of G and of D, a grad scaler for each, and (epoch-counted recipes) a linear-decay schedule each."""
+
+    opt_G: torch.optim.Optimizer
+    opt_D: torch.optim.Optimizer
+    scaler_G: torch.amp.GradScaler
+    scaler_D: torch.amp.GradScaler
+    sched_G: torch.optim.lr_scheduler.LRScheduler | None = None
+    sched_D: torch.optim.lr_scheduler.LRScheduler | None = None
+
+    def step_G(self, loss: torch.Tensor) -> None:
+        optimizer_step(loss, self.opt_G, self.scaler_G)
+
+    def step_D(self, loss: torch.Tensor) -> None:
+        optimizer_step(loss, self.opt_D, self.scaler_D)
+
+    def stateful(self, suffix: str = "") -> dict[str, Any]:
+        """By checkpoint key (``opt_G``, ``opt_D``, ``sched_G``, ``sched_D``, ``scaler_G``, ``scaler_D``, each
+        followed by ``suffix``; the schedules only where there are some)."""
+        out: dict[str, Any] = {"opt_G": self.opt_G, "opt_D": self.opt_D}
+        if self.sched_G is not None and self.sched_D is not None:
+            out.update(sched_G=self.sched_G, sched_D=self.sched_D)
+        out.update(scaler_G=self.scaler_G, scaler_D=self.scaler_D)
+        return {f"{key}{suffix}": obj for key, obj in out.items()}
+
+
+@contextlib.contextmanager
+def no_param_grads(*modules: nn.Module) -> Iterator[None]:
+    """Parameters of ``modules`` do not require grad inside (the reference ``set_requires_grad(D, False)``)."""
+    params = [p for module in modules for p in module.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
+@contextlib.contextmanager
+def evaluating(nets: Iterable[nn.Module]) -> Iterator[None]:
+    """``nets`` in eval mode inside (sample grids: no batch statistic or dropout RNG moves), train mode after."""
+    nets = list(nets)
+    for net in nets:
+        net.eval()
+    try:
+        yield
+    finally:
+        for net in nets:
+            net.train()
+
+
+def mean_losses(world: int, **values: torch.Tensor) -> dict[str, float]:
+    """The logged losses: each scalar averaged over processes (:func:`runtime.all_mean`), in the given order."""
+    return {name: runtime.all_mean(value, world) for name, value in values.items()}
+
+
 class Task:
     """One recipe's part of training. Subclasses set ``raw`` (name -> network) in :meth:`build`."""
 
@@ -54,10 +134,21 @@ class Task:
     total_steps: int
     batches_per_step: int = 1
     max_steps_per_epoch: int = 0
+    described: tuple[str, ...] = ("kind", "variant")  # the config fields naming the run on the progress bar
+    progress: tuple[str, ...] = ()  # the extra fields and losses the progress bar shows
+    sampled: tuple[str, ...] | None = None  # the networks the sample grid runs (in eval mode); None: all
 
     def build(self) -> None:
         """Networks (initialised), optimisers and the recipe's own RNG streams."""
         raise NotImplementedError
+
+    def init_networks(self, raw: dict[str, nn.Module]) -> None:
+        """Initialise ``raw`` (in its order; paired with the seed when ``paired_init``) and place it as ``self.raw``."""
+        c = self.config
+        paired = c.seed if c.paired_init else None
+        for name, net in raw.items():
+            runtime.init_weights(net, c.init_std, paired, prefix=f"{name}/")
+        self.raw = {k: runtime.prepare_module(v, self.device, c, self.world) for k, v in raw.items()}
 
     def stateful(self) -> dict[str, Any]:
         """Optimisers, schedulers and grad scalers by checkpoint key (each has ``state_dict``)."""
@@ -94,21 +185,29 @@ class Task:
         raise NotImplementedError
 
     def postfix(self, losses: dict[str, float], extra: dict[str, Any]) -> dict[str, Any]:
+        """The progress bar's fields: those of :attr:`progress`, the losses to three decimals."""
+        return {k: extra[k] if k in extra else f"{losses[k]:.3f}" for k in self.progress}
+
+    def sample_grid(self) -> tuple[torch.Tensor, int]:
+        """The sample grid's images from the fixed inputs and its row length (called in eval mode, no grad)."""
         raise NotImplementedError
 
     def save_samples(self, run: RunDir, step: int) -> None:
-        raise NotImplementedError
+        """The grid of :meth:`sample_grid` as ``samples/step_XXXXXXX.png`` (by the writing rank only)."""
+        if not run.write:
+            return
+        nets = self.raw.values() if self.sampled is None else [self.raw[k] for k in self.sampled]
+        with torch.no_grad(), evaluating(nets):
+            images, nrow = self.sample_grid()
+        run.save_grid(images, f"step_{step:07d}.png", nrow=nrow)
 
     def params(self) -> dict[str, Any]:
-        """Parameter count of each network, and the epoch length where the recipe counts epochs."""
-        out: dict[str, Any] = {f"params_{k}": count_parameters(v) for k, v in self.raw.items()}
-        if hasattr(self, "iters_per_epoch"):
-            out["iters_per_epoch"] = self.iters_per_epoch
-        return out
+        """Parameter count of each network (the epoch-counted recipes add the epoch length)."""
+        return {f"params_{k}": count_parameters(v) for k, v in self.raw.items()}
 
     @property
     def description(self) -> str:
-        return f"{self.config.kind} {self.config.variant}"
+        return " ".join(str(getattr(self.config, field)) for field in self.described)
 
 
 def train_run(
