@@ -222,10 +222,9 @@ def test_recipe_table_puts_the_kept_candidates_beside_the_chosen_pilot(tmp_path)
     """The 64 px recipe candidates: those kept under RECIPE_PILOTS and the plan's vanilla-s0, marked chosen."""
     import json
     import shutil
+    from pathlib import Path
 
     from spap_lib.study.report import display_recipes, recipe_figure, recipe_table
-
-    from pathlib import Path
 
     src = sorted(Path(P.ARCHIVE_ROOT).glob("synthesis64*/*/run.json"))[0].parent  # any archived 64 px run
     kept = tmp_path / P.RECIPE_PILOTS / "synthesis64-vanilla-s0-other"
