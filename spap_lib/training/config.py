@@ -190,9 +190,7 @@ class SCANConfig(CycleGANConfig):
 
     kind: str = "scan"
     freeze_epochs: int = setting(0, 0)
-    stage1_n_blocks: int = setting(
-        6, 1
-    )  # the reference ResNet-6 for the 128 px stage-1 images (ResNet-9 at 256)
+    stage1_n_blocks: int = setting(6, 1)  # the reference's ResNet-6 for 128 px stage-1 images
     stage1_n_epochs: int = setting(100, 0)
     stage1_n_epochs_decay: int = setting(100, 0)
 
@@ -352,13 +350,14 @@ def _declared() -> dict[str, Mapping[str, Any]]:
     return out
 
 
+_CHECKS = _declared()
 # field: (lowest, highest, lowest allowed?, highest allowed?)
 RANGES: dict[str, tuple[float, float, bool, bool]] = {
-    n: m["range"] for n, m in _declared().items() if "range" in m
+    n: m["range"] for n, m in _CHECKS.items() if "range" in m
 }
-CHOICES: dict[str, tuple[str, ...]] = {n: m["choices"] for n, m in _declared().items() if "choices" in m}
+CHOICES: dict[str, tuple[str, ...]] = {n: m["choices"] for n, m in _CHECKS.items() if "choices" in m}
 # fields that may differ between the saved run and a resumed one (they do not change the trajectory)
-RESUMABLE_FIELDS = frozenset(n for n, m in _declared().items() if m.get("resumable"))
+RESUMABLE_FIELDS = frozenset(n for n, m in _CHECKS.items() if m.get("resumable"))
 
 
 def _in_range(name: str, value: float) -> None:
