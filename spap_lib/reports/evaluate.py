@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +38,8 @@ from spap_lib.metrics.segmenter import SegmenterConfig
 from spap_lib.metrics.segmenter import preset as segmenter_preset
 from spap_lib.models import count_parameters
 from spap_lib.training import load_config, load_generators, sample
-from spap_lib.training.config import resolved_data_root
+from spap_lib.training.config import RECIPE_SPECS, resolved_data_root
+from spap_lib.training.presets import PRESET_SPECS, FIDProtocol, preset_spec
 
 METRICS_FILE = "metrics.json"
 
@@ -67,36 +67,14 @@ def dataset_folder(config, data_root: str | Path) -> Path:
     )
 
 
-@dataclass(frozen=True)
-class FIDProtocol:
-    """How a preset scores Table 1: the backbone and how many images on each side.
-
-    ``n_generated`` / ``n_reference``: None = as many as there are training images. FID is biased upward at
-    small n (the bias falls roughly as 1/n), so values are compared only at equal n; KID, unbiased, is
-    reported beside it. The paper does not state its sample count.
-    """
-
-    backbone: str
-    n_generated: int | None
-    n_reference: int | None
-
-
-# Per preset. smoke: the FD-synth stand-in, because an Inception FID costs ~0.1 s per image on 2 cores
-# (benchmarks/bench_fid.py), too much for a pipeline test of seconds. cpu: FID on 250 generated images
-# against the first 1,000 training images -- ~45 s per run, the reference once (cached) -- FID at that n is far above its large-n value (the Table 1 page shows by how
-# much) and is compared between variants only; KID, unbiased, beside it. paper: FID on 10,000 generated
-# images against the training split.
-FID_PROTOCOLS = {
-    "smoke": FIDProtocol("synth", None, None),
-    "cpu": FIDProtocol("auto", 250, 1000),
-    "paper": FIDProtocol("auto", 10_000, None),
-}
+# Table 1's scoring per preset: the FIDProtocol of each preset's row (why each is what it is: the presets
+# module's docstring).
+FID_PROTOCOLS: dict[str, FIDProtocol] = {name: p.fid for name, p in PRESET_SPECS.items()}
 
 
 def fid_protocol(preset: str) -> FIDProtocol:
-    if preset not in FID_PROTOCOLS:
-        raise ConfigError(f"unknown preset {preset!r}: choose one of {', '.join(FID_PROTOCOLS)}")
-    return FID_PROTOCOLS[preset]
+    """How ``preset`` scores Table 1 (backbone, images on each side); a one-line error for an unknown one."""
+    return preset_spec(preset).fid
 
 
 def evaluate_gan(
@@ -147,12 +125,10 @@ def evaluate_gan(
 
 
 def segmenter_config(dataset: str, preset: str, size: int) -> SegmenterConfig:
-    """The segmenter recipe for a run preset: a CPU-sized one for synthetic streets, the GPU one for Cityscapes."""
-    if preset == "paper":  # real Cityscapes photos at 256x256 on a GPU
-        return segmenter_preset("cityscapes", size=size)
-    steps = {"smoke": 20, "cpu": 600}.get(preset, 2000)
-    width = 8 if preset == "smoke" else 32
-    return segmenter_preset("synth", size=size, steps=steps, width=width)
+    """The segmenter recipe for a run preset (its row's ``segmenter``): a CPU-sized one for synthetic streets,
+    the GPU one for Cityscapes."""
+    spec = preset_spec(preset)
+    return segmenter_preset(spec.segmenter, size=size, **spec.segmenter_overrides)
 
 
 def segmenter_for(dataset: str, preset: str, size: int, folder: Path, data_root: str | Path):
@@ -174,7 +150,8 @@ def translate(G: torch.nn.Module, images: torch.Tensor, batch_size: int = 16) ->
     return torch.cat([G(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
 
 
-TRANSLATION_RECIPES = ("cyclegan", "scan", "pix2pix")
+# the recipes that train on translation pairs (Tables 2-3)
+TRANSLATION_RECIPES = tuple(name for name, r in RECIPE_SPECS.items() if r.dataset_kind == "cyclegan")
 
 
 def translation_generators(run_dir: str | Path, config) -> dict[str, torch.nn.Module]:

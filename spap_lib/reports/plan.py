@@ -1,6 +1,7 @@
 """Which notebooks the book runs for each preset, with which parameters, in which order.
 
-Presets (the training presets of the same name set widths, sizes and steps):
+Presets (rows of :data:`spap_lib.training.presets.PRESET_SPECS`, which also set widths, sizes and steps and
+which seeds and datasets the book trains):
 - ``smoke``: seconds per run, for CI and nbval; the whole pipeline in a few minutes.
 - ``cpu``: the default book: every variant of Tables 1-3 on the synthetic data, <= 30 min on 2 CPU cores.
 - ``paper``: the paper's recipe on the real datasets (GPU); data roots are notebook parameters.
@@ -11,16 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from spap_lib.data.registry import dataset_spec, datasets_of
-from spap_lib.errors import ConfigError
+from spap_lib.data.registry import dataset_spec
 from spap_lib.models import VARIANTS, variants_for
+from spap_lib.training.config import RECIPE_SPECS, run_name
+from spap_lib.training.presets import preset_spec
 
-# seeds per SNDCGAN variant (Table 1 reports best and median over runs) and translation datasets.
-PLANS: dict[str, dict] = {
-    "smoke": {"gan_seeds": (0, 1), "translation": datasets_of("cyclegan")},
-    "cpu": {"gan_seeds": (0, 1), "translation": datasets_of("cyclegan")},
-    "paper": {"gan_seeds": (0, 1, 2), "translation": datasets_of("cyclegan")},
-}
 STUDY_ARCHIVE = "results/study"  # the replication study's archive (spap_lib.study.plan.ARCHIVE_ROOT)
 GPU_BENCHMARK = "results/gpu"  # the GPU benchmark's archive (benchmarks/bench_gpu.py)
 
@@ -61,17 +57,17 @@ def run_title(job: Job) -> str | None:
     if table is None:
         return None
     where = f"{p.get('preset', '?')} preset (Table {table.removeprefix('table')})"
-    variant = SHORT_LABELS.get(p.get("variant", ""), p.get("variant", ""))
-    if job.notebook == "train_sndcgan.ipynb":
-        return f"SNDCGAN, {variant}, seed {p.get('seed', 0)}, {where}"
     if job.notebook == "train_segmenter.ipynb":
         return f"FCN-score segmenter, {p['dataset']}, {where}"
-    recipe = p.get("recipe", "cyclegan")
-    if recipe == "pix2pix":
-        return f"Pix2Pix, {p['dataset']}, {p.get('direction', 'AtoB')}, seed {p.get('seed', 0)}, {where}"
-    if recipe == "scan":
-        return f"SCAN, {p['dataset']}, seed {p.get('seed', 0)}, {where}"
-    return f"CycleGAN, {p['dataset']}, {variant}, seed {p.get('seed', 0)}, {where}"
+    recipe = RECIPE_SPECS["gan" if job.notebook == "train_sndcgan.ipynb" else p.get("recipe", "cyclegan")]
+    fields = {
+        "direction": "AtoB",
+        **p,
+        "variant": SHORT_LABELS.get(p.get("variant", ""), p.get("variant", "")),
+    }
+    return ", ".join(
+        [recipe.label, *(str(fields[k]) for k in recipe.run_fields), f"seed {p.get('seed', 0)}", where]
+    )
 
 
 def run_dir(preset: str, name: str) -> str:
@@ -80,9 +76,7 @@ def run_dir(preset: str, name: str) -> str:
 
 def book_plan(preset: str) -> list[Job]:
     """All jobs of a preset, each after the jobs it depends on."""
-    if preset not in PLANS:
-        raise ConfigError(f"unknown preset {preset!r}: choose one of {', '.join(PLANS)}")
-    plan = PLANS[preset]
+    spec = preset_spec(preset)  # the seeds and datasets the book trains for this preset
     runs_root = f"../outputs/{preset}/runs"
     common = {"preset": preset, "data_root": "../data"}
 
@@ -100,6 +94,23 @@ def book_plan(preset: str) -> list[Job]:
         params = {**common, **params, "run_dir": f"../{run_dir(preset, name)}"}
         jobs.append(Job(name, notebook, f"{run_dir(preset, name)}/notebook.ipynb", params, tuple(depends_on)))
 
+    def recipe_run(recipe: str, depends_on=(), seed: int = 0, **fields) -> str:
+        """One run of ``recipe`` (its notebook, its book name); returns the name."""
+        named_seed = seed if recipe == "gan" else None  # the book trains several seeds of SNDCGAN only
+        name = run_name(recipe, fields, seed=named_seed, book=True)
+        recipe_param = {} if recipe in ("gan", "cyclegan") else {"recipe": recipe}
+        dataset = fields.get("dataset", "faces")
+        run(
+            name,
+            RECIPE_SPECS[recipe].notebook,
+            depends_on,
+            **recipe_param,
+            **fields,
+            seed=seed,
+            **data_root(dataset),
+        )
+        return name
+
     page("datasets", "datasets.ipynb", **common)
     page("architecture", "architecture.ipynb")
     page("notebook_index", "notebook_index.ipynb")
@@ -108,60 +119,27 @@ def book_plan(preset: str) -> list[Job]:
     )
     gan_runs = []
     for variant in variants_for("gan"):  # the paper's variants and the SELF-MOD baseline of Table 1
-        for seed in plan["gan_seeds"]:
-            name = f"sndcgan-{variant}-s{seed}"
-            run(name, "train_sndcgan.ipynb", variant=variant, seed=seed, **data_root("faces"))
-            gan_runs.append(name)
+        for seed in spec.book_gan_seeds:
+            gan_runs.append(recipe_run("gan", variant=variant, seed=seed))
     seg_runs = []
-    for dataset in plan["translation"]:
+    for dataset in spec.book_translation:
         if dataset_spec(dataset).needs_segmenter:
             name = f"segmenter-{dataset}"
             run(name, "train_segmenter.ipynb", dataset=dataset, **data_root(dataset))
             seg_runs.append(name)
     translation_runs: dict[str, list[str]] = {}
-    for dataset in plan["translation"]:
-        for variant in VARIANTS:
-            name = f"cyclegan-{dataset}-{variant}"
-            seg = f"segmenter-{dataset}" if dataset_spec(dataset).needs_segmenter else None
-            run(
-                name,
-                "train_cyclegan.ipynb",
-                (seg,) if seg else (),
-                variant=variant,
-                dataset=dataset,
-                seed=0,
-                **data_root(dataset),
-            )
-            translation_runs.setdefault(dataset, []).append(name)
+    for dataset in spec.book_translation:
+        seg = (f"segmenter-{dataset}",) if dataset_spec(dataset).needs_segmenter else ()
+        names = [recipe_run("cyclegan", seg, variant=variant, dataset=dataset) for variant in VARIANTS]
         # the baselines of Tables 2-3: SCAN everywhere the paper reports it, Pix2Pix (paired, one run per
         # direction) for Table 2
-        seg = (f"segmenter-{dataset}",) if dataset_spec(dataset).needs_segmenter else ()
-        run(
-            f"scan-{dataset}",
-            "train_cyclegan.ipynb",
-            seg,
-            recipe="scan",
-            variant="vanilla",
-            dataset=dataset,
-            seed=0,
-            **data_root(dataset),
-        )
-        translation_runs[dataset].append(f"scan-{dataset}")
+        names.append(recipe_run("scan", seg, variant="vanilla", dataset=dataset))
         if dataset_spec(dataset).table == "table2":
             for direction in ("AtoB", "BtoA"):
-                name = f"pix2pix-{dataset}-{direction}"
-                run(
-                    name,
-                    "train_cyclegan.ipynb",
-                    seg,
-                    recipe="pix2pix",
-                    variant="vanilla",
-                    direction=direction,
-                    dataset=dataset,
-                    seed=0,
-                    **data_root(dataset),
+                names.append(
+                    recipe_run("pix2pix", seg, variant="vanilla", direction=direction, dataset=dataset)
                 )
-                translation_runs[dataset].append(name)
+        translation_runs[dataset] = names
     # the replication study is archived, not run by the book: the page renders results/study in seconds
     short = f"{run_dir(preset, 'sndcgan-spap_c2f-s0')}"
     page(
@@ -191,10 +169,10 @@ def book_plan(preset: str) -> list[Job]:
         study_root=f"../{STUDY_ARCHIVE}",
     )
     seg_translation = [
-        n for d in plan["translation"] if dataset_spec(d).needs_segmenter for n in translation_runs[d]
+        n for d in spec.book_translation if dataset_spec(d).needs_segmenter for n in translation_runs[d]
     ]
     pq_translation = [
-        n for d in plan["translation"] if not dataset_spec(d).needs_segmenter for n in translation_runs[d]
+        n for d in spec.book_translation if not dataset_spec(d).needs_segmenter for n in translation_runs[d]
     ]
     page("table2_fcn", "table2_fcn.ipynb", seg_translation, runs_root=runs_root, preset=preset)
     page(

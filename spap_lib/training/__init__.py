@@ -2,10 +2,13 @@
 SCAN; SELF-MOD is an SNDCGAN variant), typed configs with presets ("paper", "cpu", "smoke"), exact resume,
 DDP, and loading trained generators for evaluation."""
 
+import importlib
+from collections.abc import Callable
 from pathlib import Path
 
 from spap_lib.training.config import (
     PRESETS,
+    RECIPE_SPECS,
     Config,
     CycleGANConfig,
     GANConfig,
@@ -23,7 +26,15 @@ from spap_lib.training.rundir import NonFiniteLoss
 from spap_lib.training.scan import train_scan
 from spap_lib.training.schedule import linear_decay_factor
 
-TRAINERS = {"gan": train_gan, "cyclegan": train_cyclegan, "pix2pix": train_pix2pix, "scan": train_scan}
+
+def _trainer(entry: str) -> Callable[..., Path]:
+    """The function a recipe row names as ``"module:function"``."""
+    module, _, name = entry.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+# recipe -> its trainer, from the recipe table (spap_lib.training.config.RECIPE_SPECS)
+TRAINERS: dict[str, Callable[..., Path]] = {name: _trainer(r.trainer) for name, r in RECIPE_SPECS.items()}
 
 
 def train(config: Config, run_dir: str | Path, **kwargs) -> Path:

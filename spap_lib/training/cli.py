@@ -39,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _train(args: argparse.Namespace) -> int:
     from spap_lib.errors import ConfigError
     from spap_lib.training import format_config, make_config, train
+    from spap_lib.training.config import run_name
 
     overrides = list(args.overrides)
     for key in ("variant", "dataset", "direction"):
@@ -58,14 +59,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.show_config:
         print(format_config(config))
         return 0
-    name = f"{args.kind}-{config.variant}-{args.preset}"
-    if args.kind == "cyclegan":
-        name = f"{args.kind}-{config.dataset}-{config.variant}-{args.preset}"
-    elif args.kind == "pix2pix":
-        name = f"{args.kind}-{config.dataset}-{config.direction}-{args.preset}"
-    elif args.kind == "scan":
-        name = f"{args.kind}-{config.dataset}-{args.preset}"
-    run_dir = args.run_dir or f"runs/{name}"
+    run_dir = args.run_dir or f"runs/{run_name(args.kind, config, preset=args.preset)}"
     out = train(config, run_dir)
     print(f"run folder: {out}")
     return 0

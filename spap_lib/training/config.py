@@ -1,13 +1,17 @@
-"""Typed training configurations (Sec. 4.3) and the named presets "paper", "cpu" and "smoke".
+"""Typed training configurations (Sec. 4.3), the table of recipes, and the checks every field declares.
 
 ``GANConfig`` is the SNDCGAN recipe of Sec. 4.3 (compare_gan's ``sndcgan_celebahq128.gin``);
 ``CycleGANConfig`` the reference CycleGAN recipe (pytorch-CycleGAN-and-pix2pix defaults); the baselines of
 Tables 2-3 have their own: ``Pix2PixConfig`` (the reference pix2pix recipe [17], paired data) and
-``SCANConfig`` (the CycleGAN recipe run twice, half then full resolution [22]). Every field can be
-overridden with :func:`make_config` from a dict or from ``["key=value", ...]`` strings (CLI ``--set``); the
-values are type-checked against the dataclass annotations.
+``SCANConfig`` (the CycleGAN recipe run twice, half then full resolution [22]). :data:`RECIPE_SPECS` has one
+row per recipe (config class, trainer, datasets, run names); :data:`RECIPES`, :data:`DATASET_KIND` and
+:func:`run_name` are read from it. Each field declares its range, choices and whether a resumed run may
+change it beside its default (:func:`setting`); :data:`RANGES`, :data:`CHOICES` and :data:`RESUMABLE_FIELDS`
+are collected from the fields. The presets are rows of :data:`spap_lib.training.presets.PRESET_SPECS`.
+Every field can be overridden with :func:`make_config` from a dict or from ``["key=value", ...]`` strings
+(CLI ``--set``); the values are type-checked against the dataclass annotations.
 
-Choices where the paper is silent (documented here and in the presets):
+Choices where the paper is silent:
 
 * Adam betas for SNDCGAN: (0.5, 0.999), exactly compare_gan's ``example_configs/sndcgan_celebahq128.gin``
   (``tf.train.AdamOptimizer.beta1 = 0.5``, ``beta2 = 0.999``). The paper gives only the learning rates
@@ -27,6 +31,7 @@ import dataclasses
 import json
 import math
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,9 +39,32 @@ from spap_lib.data.registry import dataset_spec
 from spap_lib.errors import ConfigError
 from spap_lib.models import check_variant, unet_num_downs
 from spap_lib.models.scan import check_patchgan_input, stage1_size
+from spap_lib.training.presets import PRESET_SPECS, PRESETS, preset_spec
 
-PRESETS = ("paper", "cpu", "smoke")
 PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+def setting(
+    default: Any,
+    lo: float | None = None,
+    hi: float = math.inf,
+    *,
+    lo_ok: bool = True,
+    hi_ok: bool = False,
+    choices: tuple[str, ...] = (),
+    resumable: bool = False,
+) -> Any:
+    """A config field with its checks beside its default: the range from ``lo`` to ``hi`` (``lo_ok`` /
+    ``hi_ok``: whether each end is allowed), the allowed strings ``choices``, and ``resumable``: a resumed
+    run may change it (bookkeeping that does not change the training trajectory)."""
+    meta: dict[str, Any] = {}
+    if lo is not None:
+        meta["range"] = (lo, hi, lo_ok, hi_ok)
+    if choices:
+        meta["choices"] = tuple(choices)
+    if resumable:
+        meta["resumable"] = True
+    return dataclasses.field(default=default, metadata=meta)
 
 
 @dataclass
@@ -44,23 +72,27 @@ class RunOptions:
     """Fields shared by every recipe: bookkeeping, speed switches and data location."""
 
     variant: str = "vanilla"
-    seed: int = 0
-    device: str = "auto"  # "auto" (cuda if available), "cpu", "cuda"
-    precision: str = "fp32"  # "fp32" | "bf16" | "fp16" (autocast; fp16 adds a GradScaler)
+    seed: int = setting(0, 0)
+    device: str = setting("auto", resumable=True)  # "auto" (cuda if available), "cpu", "cuda"
+    precision: str = setting("fp32", choices=PRECISIONS)  # autocast; fp16 adds a GradScaler
     channels_last: bool = False
-    compile: bool = False
+    compile: bool = setting(False, resumable=True)
     deterministic: bool = True  # torch.use_deterministic_algorithms(True, warn_only=True)
-    threads: int = 0  # torch intra-op threads during the run, restored after (0 = leave unchanged)
-    num_workers: int = 0
-    log_every: int = 10  # steps between log.jsonl lines (and progress-bar updates)
-    sample_every: int = 100  # steps between sample grids (and one at the end)
-    checkpoint_every: int = 100  # steps between checkpoints (and one at the end)
-    n_samples: int = 16  # images per sample grid
-    progress: bool = True  # tqdm bar (also off when TQDM_DISABLE is set)
-    data_source: str = "synthetic"  # "synthetic" | "folder"
+    threads: int = setting(
+        0, 0
+    )  # torch intra-op threads during the run, restored after (0 = leave unchanged)
+    num_workers: int = setting(0, 0, resumable=True)
+    log_every: int = setting(
+        10, 1, resumable=True
+    )  # steps between log.jsonl lines (and progress-bar updates)
+    sample_every: int = setting(100, 1, resumable=True)  # steps between sample grids (and one at the end)
+    checkpoint_every: int = setting(100, 1, resumable=True)  # steps between checkpoints (and one at the end)
+    n_samples: int = setting(16, 1)  # images per sample grid
+    progress: bool = setting(True, resumable=True)  # tqdm bar (also off when TQDM_DISABLE is set)
+    data_source: str = setting("synthetic", choices=("synthetic", "folder"))
     data_root: str = ""  # "" -> "data" (synthetic cache) or "data/<real dataset>" (folder)
-    data_n: int = 2000  # synthetic: number of training images / pairs
-    data_seed: int = 0  # synthetic: generator seed of the stand-in data
+    data_n: int = setting(2000, 1)  # synthetic: number of training images / pairs
+    data_seed: int = setting(0, 0)  # synthetic: generator seed of the stand-in data
     paired_init: bool = False  # weights drawn per layer name from the seed: shared layers start identical
 
 
@@ -70,75 +102,82 @@ class GANConfig(RunOptions):
 
     kind: str = "gan"
     dataset: str = "faces"
-    image_size: int = 128
-    width: float = 1.0
-    z_dim: int = 128
-    z_dist: str = "uniform"  # compare_gan default U(-1, 1); "normal" = N(0, I)
-    batch_size: int = 64  # global batch (split across DDP ranks)
-    steps: int = 100_000  # generator steps
-    d_steps: int = 1  # discriminator steps per generator step (compare_gan disc_iters = 1)
-    lr_d: float = 2e-4
-    lr_g: float = 1e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    freeze_steps: int = 40_000  # pyramid parameters frozen for steps [0, freeze_steps)
-    init_std: float = 0.02
+    image_size: int = setting(128, 8)
+    width: float = setting(1.0, 0.0, lo_ok=False)
+    z_dim: int = setting(128, 1)
+    z_dist: str = setting("uniform", choices=("uniform", "normal"))  # compare_gan default U(-1, 1)
+    batch_size: int = setting(64, 1)  # global batch (split across DDP ranks)
+    steps: int = setting(100_000, 1)  # generator steps
+    d_steps: int = setting(1, 1)  # discriminator steps per generator step (compare_gan disc_iters = 1)
+    lr_d: float = setting(2e-4, 0.0, lo_ok=False)
+    lr_g: float = setting(1e-4, 0.0, lo_ok=False)
+    beta1: float = setting(0.5, 0.0, 1.0)
+    beta2: float = setting(0.999, 0.0, 1.0)
+    freeze_steps: int = setting(40_000, 0)  # pyramid parameters frozen for steps [0, freeze_steps)
+    init_std: float = setting(0.02, 0.0, lo_ok=False)
+
+
+# The translation recipes share their data fields and the reference's optimisation fields; CycleGAN's
+# residual-block count sits between the two in its field order, so the shared fields are two mixins and
+# the field order (that of config.json, compared on resume) is each recipe's own.
+@dataclass
+class _PairedImages(RunOptions):
+    """Fields of every translation recipe: which pairs, at which size, how wide the networks are."""
+
+    kind: str = ""  # set by each recipe
+    dataset: str = "streets"
+    direction: str = setting("AtoB", choices=("AtoB", "BtoA"))
+    load_size: int = setting(286, 4)
+    crop_size: int = setting(256, 4)
+    ngf: int = setting(64, 1)
+    ndf: int = setting(64, 1)
 
 
 @dataclass
-class CycleGANConfig(RunOptions):
+class _ResNetBlocks:
+    n_blocks: int = setting(9, 1)  # residual blocks of the ResNet generator (the reference's resnet_9blocks)
+
+
+@dataclass
+class _ReferenceSchedule:
+    """The reference implementation's PatchGAN depth, batch, epochs, Adam and GAN loss."""
+
+    n_layers: int = setting(3, 2)
+    batch_size: int = setting(1, 1)
+    n_epochs: int = setting(100, 0)  # epochs at the initial lr
+    n_epochs_decay: int = setting(100, 0)  # epochs of linear decay (reference lambda_rule)
+    max_iters_per_epoch: int = setting(0, 0)  # 0 = the whole dataset each epoch; > 0 caps it (CPU presets)
+    lr: float = setting(2e-4, 0.0, lo_ok=False)
+    beta1: float = setting(0.5, 0.0, 1.0)
+    beta2: float = setting(0.999, 0.0, 1.0)
+    gan_mode: str = setting("lsgan", choices=("lsgan", "bce"))  # "lsgan" (the reference's MSE) | "bce"
+
+
+@dataclass
+class CycleGANConfig(_ReferenceSchedule, _ResNetBlocks, _PairedImages):
     """CycleGAN (Sec. 4.3, Eq. 2-4) as the reference implements it: LSGAN, cycle 10, identity 0.5, pool 50."""
 
     kind: str = "cyclegan"
-    dataset: str = "streets"
-    direction: str = "AtoB"
-    load_size: int = 286
-    crop_size: int = 256
-    ngf: int = 64
-    ndf: int = 64
-    n_blocks: int = 9
-    n_layers: int = 3
-    batch_size: int = 1
-    n_epochs: int = 100  # epochs at the initial lr
-    n_epochs_decay: int = 100  # epochs of linear decay (reference lambda_rule)
-    max_iters_per_epoch: int = 0  # 0 = the whole dataset each epoch; > 0 caps it (CPU presets)
-    lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    gan_mode: str = "lsgan"  # "lsgan" (the reference's MSE) | "bce" (the original GAN loss)
-    lambda_cyc: float = 10.0
-    lambda_identity: float = 0.5  # identity weight = lambda_identity * lambda_cyc (reference)
-    pool_size: int = 50
-    freeze_epochs: int = 100  # pyramid parameters frozen for epochs [0, freeze_epochs)
-    init_std: float = 0.02
+    lambda_cyc: float = setting(10.0, 0.0)
+    lambda_identity: float = setting(0.5, 0.0)  # identity weight = lambda_identity * lambda_cyc (reference)
+    pool_size: int = setting(50, 0)
+    freeze_epochs: int = setting(100, 0)  # pyramid parameters frozen for epochs [0, freeze_epochs)
+    init_std: float = setting(0.02, 0.0, lo_ok=False)
 
 
 @dataclass
-class Pix2PixConfig(RunOptions):
+class Pix2PixConfig(_ReferenceSchedule, _PairedImages):
     """Pix2Pix [17] as the reference implements it (Table 2's paired upper bound): U-Net G, conditional
     PatchGAN D with batch norm, BCE GAN loss (the reference's ``vanilla``) + lambda_l1 * L1, D loss halved.
 
     One run translates one way: ``direction`` AtoB trains A -> B, BtoA trains B -> A (Table 2 reports both).
+    The U-Net has log2(crop_size) levels (8 at 256 px: the reference's unet_256).
     """
 
     kind: str = "pix2pix"
-    dataset: str = "streets"
-    direction: str = "AtoB"
-    load_size: int = 286
-    crop_size: int = 256  # the U-Net has log2(crop_size) levels (8 at 256 px: the reference's unet_256)
-    ngf: int = 64
-    ndf: int = 64
-    n_layers: int = 3
-    batch_size: int = 1
-    n_epochs: int = 100  # epochs at the initial lr
-    n_epochs_decay: int = 100  # epochs of linear decay (reference lambda_rule)
-    max_iters_per_epoch: int = 0  # 0 = the whole dataset each epoch; > 0 caps it (CPU presets)
-    lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    gan_mode: str = "bce"  # the reference pix2pix's "vanilla" GAN loss (BCE on logits)
-    lambda_l1: float = 100.0  # the reference's lambda_L1
-    init_std: float = 0.02
+    gan_mode: str = setting("bce", choices=("lsgan", "bce"))  # the reference pix2pix's "vanilla" (BCE)
+    lambda_l1: float = setting(100.0, 0.0)  # the reference's lambda_L1
+    init_std: float = setting(0.02, 0.0, lo_ok=False)
 
 
 @dataclass
@@ -150,250 +189,111 @@ class SCANConfig(CycleGANConfig):
     unused)."""
 
     kind: str = "scan"
-    freeze_epochs: int = 0
-    stage1_n_blocks: int = 6  # the reference ResNet-6 for the 128 px stage-1 images (ResNet-9 at 256)
-    stage1_n_epochs: int = 100
-    stage1_n_epochs_decay: int = 100
+    freeze_epochs: int = setting(0, 0)
+    stage1_n_blocks: int = setting(6, 1)  # the reference's ResNet-6 for 128 px stage-1 images
+    stage1_n_epochs: int = setting(100, 0)
+    stage1_n_epochs_decay: int = setting(100, 0)
 
 
 Config = GANConfig | CycleGANConfig | Pix2PixConfig | SCANConfig
 
-# --- presets: one table per recipe -------------------------------------------------------------------------
-# Each preset is the fields it changes from the dataclass defaults (which are the paper's recipe).
-#
-# gan / paper: exactly Sec. 4.3 on a GPU with real CelebA-HQ 128 (data/celeba_hq: images/ + split file).
-#   bf16 autocast and channels_last are on, torch.compile off: on an H200 (results/gpu, the book's "Speed on
-#   a GPU") bf16 and channels_last each shortened the step for both vanilla and SPAP, while compile sped up
-#   vanilla but not SPAP (--set compile=true for a vanilla run).
-# gan / cpu: the embedded default on 2 CPU cores: 32 px, width 0.25, batch 16, 1,000 steps, pyramid on after
-#   400 (40%). At 300 steps the samples were mode-collapsed checkerboards; this network draws face-shaped
-#   samples at 1,000 steps and recognisable faces at 2,000 (185 s with 2 threads, measured 2026-11-25), and
-#   the replication study (spap_lib/study) trains it 6,000 steps. 1,000 steps cost ~100 s per run with one
-#   thread, two runs side by side. Departures from the paper, for the short budget: batch 16 instead of 64
-#   and lr_G 2e-4 (the paper's D rate) instead of 1e-4, because at the paper's rates a few hundred steps
-#   left every variant at high-frequency noise. The cpu preset tests the pipeline and the mechanics; the
-#   study (the paper's rates, 6,000 steps, five paired seeds) tests the claims.
-# gan / smoke: a run in a few seconds: 16 px, width 1/16, batch 8, 6 steps, pyramid switched on at step 3.
-#   One thread: such tiny convs gain nothing from two, and on a loaded 2-core machine two OpenMP threads
-#   made a smoke run 10-30x slower (measured 10-34 s vs 0.7-1.2 s with one thread).
-# cyclegan / paper: exactly the reference recipe on a GPU with the real datasets (pix2pix/CycleGAN folder
-#   layouts). Load 286, random crop 256 and flip are the reference's --preprocess resize_and_crop
-#   defaults. bf16 autocast is on: instance norm and the LSGAN MSE run in fp32 under autocast.
-#   channels_last is off: reflection padding and instance norm gain nothing from it (on an H200, results/gpu,
-#   it lengthened the bf16 step of vanilla and SPAP); bf16 shortened SPAP's step and left vanilla's as it was.
-# cyclegan / cpu: the embedded default on 2 CPU cores: 64 px, ngf = ndf = 16, 3 residual blocks, 4 + 4
-#   epochs of 20 images; the pyramid switches on after half the epochs, as 100 of 200 in the paper.
-#   Measured with benchmarks/bench_train.py --kind cyclegan --preset cpu (load average 4-5): 0.8-1.2 s/step
-#   for vanilla under that load, ~0.1 s/step on an idle machine (2026-11-26).
-# cyclegan / smoke: a run in a few seconds: 32 px, ngf = ndf = 4, 1 residual block, 2 + 2 epochs of 2
-#   images, 1 thread.
-# pix2pix / paper: exactly the reference pix2pix recipe (unet_256, basic D with batch norm, BCE + 100 L1,
-#   batch 1, 100 + 100 epochs) on the real aligned A|B folders; bf16 autocast as cyclegan / paper.
-# pix2pix / cpu and smoke: the cyclegan presets' sizes and schedules (64 px, ngf = ndf = 16, 4 + 4 epochs
-#   of 20 images; 32 px, ngf = ndf = 4, 2 + 2 epochs of 2 images): a 6- and a 5-level U-Net.
-# scan / paper: the CycleGAN recipe for each stage, stage 1 at 128 px (ResNet-6), stage 2 at 256 px.
-# scan / cpu: the cyclegan / cpu run split in two: 2 + 2 epochs at 32 px, then 2 + 2 at 64 px, 20 images
-#   an epoch; the checkpoint at step 80 is the stage switch.
-# scan / smoke: 64 px (the stage-1 PatchGAN needs >= 24 px: 32 px), ngf = ndf = 4, one residual block per
-#   stage, 1 + 1 epochs of 2 images per stage, 1 thread.
-PRESET_TABLE: dict[str, dict[str, dict[str, Any]]] = {
-    "gan": {
-        "paper": dict(
-            data_source="folder",
-            device="auto",
-            precision="bf16",
-            channels_last=True,
-            num_workers=4,
-            log_every=100,
-            sample_every=5000,
-            checkpoint_every=5000,
-            n_samples=64,
-        ),
-        "cpu": dict(
-            image_size=32,
-            width=0.25,
-            batch_size=16,
-            steps=1000,
-            freeze_steps=400,
-            lr_g=2e-4,
-            device="cpu",
-            log_every=10,
-            sample_every=250,
-            checkpoint_every=500,
-            n_samples=16,
-            data_n=2000,
-        ),
-        "smoke": dict(
-            image_size=16,
-            width=1 / 16,
-            threads=1,
-            batch_size=8,
-            steps=6,
-            freeze_steps=3,
-            device="cpu",
-            log_every=1,
-            sample_every=3,
-            checkpoint_every=3,
-            n_samples=4,
-            data_n=32,
-        ),
-    },
-    "cyclegan": {
-        "paper": dict(
-            data_source="folder",
-            device="auto",
-            precision="bf16",
-            num_workers=4,
-            log_every=100,
-            sample_every=1000,
-            checkpoint_every=1000,
-            n_samples=4,
-        ),
-        "cpu": dict(
-            load_size=64,
-            crop_size=64,
-            ngf=16,
-            ndf=16,
-            n_blocks=3,
-            n_epochs=4,
-            n_epochs_decay=4,
-            freeze_epochs=4,
-            max_iters_per_epoch=20,
-            pool_size=50,
-            device="cpu",
-            log_every=5,
-            sample_every=40,
-            checkpoint_every=80,
-            n_samples=4,
-            data_n=200,
-        ),
-        "smoke": dict(
-            load_size=32,
-            crop_size=32,
-            threads=1,
-            ngf=4,
-            ndf=4,
-            n_blocks=1,
-            n_epochs=2,
-            n_epochs_decay=2,
-            freeze_epochs=2,
-            max_iters_per_epoch=2,
-            pool_size=4,
-            device="cpu",
-            log_every=1,
-            sample_every=4,
-            checkpoint_every=4,
-            n_samples=2,
-            data_n=16,
-        ),
-    },
-    "pix2pix": {
-        "paper": dict(
-            data_source="folder",
-            device="auto",
-            precision="bf16",
-            num_workers=4,
-            log_every=100,
-            sample_every=1000,
-            checkpoint_every=1000,
-            n_samples=4,
-        ),
-        "cpu": dict(
-            load_size=64,
-            crop_size=64,
-            ngf=16,
-            ndf=16,
-            n_epochs=4,
-            n_epochs_decay=4,
-            max_iters_per_epoch=20,
-            device="cpu",
-            log_every=5,
-            sample_every=40,
-            checkpoint_every=80,
-            n_samples=4,
-            data_n=200,
-        ),
-        "smoke": dict(
-            load_size=32,
-            crop_size=32,
-            threads=1,
-            ngf=4,
-            ndf=4,
-            n_epochs=2,
-            n_epochs_decay=2,
-            max_iters_per_epoch=2,
-            device="cpu",
-            log_every=1,
-            sample_every=4,
-            checkpoint_every=4,
-            n_samples=2,
-            data_n=16,
-        ),
-    },
-    "scan": {
-        "paper": dict(
-            data_source="folder",
-            device="auto",
-            precision="bf16",
-            num_workers=4,
-            log_every=100,
-            sample_every=1000,
-            checkpoint_every=1000,
-            n_samples=4,
-        ),
-        "cpu": dict(
-            load_size=64,
-            crop_size=64,
-            ngf=16,
-            ndf=16,
-            n_blocks=3,
-            stage1_n_blocks=2,
-            stage1_n_epochs=2,
-            stage1_n_epochs_decay=2,
-            n_epochs=2,
-            n_epochs_decay=2,
-            max_iters_per_epoch=20,
-            pool_size=50,
-            device="cpu",
-            log_every=5,
-            sample_every=40,
-            checkpoint_every=80,
-            n_samples=4,
-            data_n=200,
-        ),
-        "smoke": dict(
-            load_size=64,
-            crop_size=64,
-            threads=1,
-            ngf=4,
-            ndf=4,
-            n_blocks=1,
-            stage1_n_blocks=1,
-            stage1_n_epochs=1,
-            stage1_n_epochs_decay=1,
-            n_epochs=1,
-            n_epochs_decay=1,
-            max_iters_per_epoch=2,
-            pool_size=4,
-            device="cpu",
-            log_every=1,
-            sample_every=4,
-            checkpoint_every=4,
-            n_samples=2,
-            data_n=16,
-        ),
-    },
-}
-RECIPES: dict[str, type] = {
-    "gan": GANConfig,
-    "cyclegan": CycleGANConfig,
-    "pix2pix": Pix2PixConfig,
-    "scan": SCANConfig,
-}
-# the kind of dataset (spap_lib.data.registry) each recipe trains on: synthesis or translation pairs
-DATASET_KIND = {"gan": "gan", "cyclegan": "cyclegan", "pix2pix": "cyclegan", "scan": "cyclegan"}
 
-# --- values and ranges ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RecipeSpec:
+    """One training recipe: its config, its trainer, the data it trains on and how its run folders are named."""
+
+    name: str  # the configs' ``kind`` and the CLI's recipe argument
+    label: str  # how the paper and the book name the network
+    config: type  # its config dataclass (the defaults are the paper's recipe)
+    # "module:function" of its trainer, imported by spap_lib.training: the trainers import this module
+    trainer: str
+    dataset_kind: str  # the datasets it trains on (spap_lib.data.registry): "gan" or "cyclegan" (pairs)
+    run_fields: tuple[str, ...]  # config fields that tell its runs apart in a run folder's name
+    book_prefix: str  # first word of its run names in the book (the CLI's is ``name``)
+    notebook: str  # the notebook (notebooks/) that trains and evaluates one run in the book
+
+
+RECIPE_SPECS: dict[str, RecipeSpec] = {
+    r.name: r
+    for r in (
+        RecipeSpec(
+            "gan",
+            "SNDCGAN",
+            GANConfig,
+            "spap_lib.training.gan:train_gan",
+            "gan",
+            ("variant",),
+            "sndcgan",
+            "train_sndcgan.ipynb",
+        ),
+        RecipeSpec(
+            "cyclegan",
+            "CycleGAN",
+            CycleGANConfig,
+            "spap_lib.training.cyclegan:train_cyclegan",
+            "cyclegan",
+            ("dataset", "variant"),
+            "cyclegan",
+            "train_cyclegan.ipynb",
+        ),
+        RecipeSpec(
+            "pix2pix",
+            "Pix2Pix",
+            Pix2PixConfig,
+            "spap_lib.training.pix2pix:train_pix2pix",
+            "cyclegan",
+            ("dataset", "direction"),
+            "pix2pix",
+            "train_cyclegan.ipynb",
+        ),
+        RecipeSpec(
+            "scan",
+            "SCAN",
+            SCANConfig,
+            "spap_lib.training.scan:train_scan",
+            "cyclegan",
+            ("dataset",),
+            "scan",
+            "train_cyclegan.ipynb",
+        ),
+    )
+}
+RECIPES: dict[str, type] = {name: r.config for name, r in RECIPE_SPECS.items()}
+DATASET_KIND: dict[str, str] = {name: r.dataset_kind for name, r in RECIPE_SPECS.items()}
+PRESET_TABLE: dict[str, dict[str, dict[str, Any]]] = {
+    recipe: {name: p.training[recipe] for name, p in PRESET_SPECS.items()} for recipe in RECIPE_SPECS
+}
+
+
+def recipe_spec(recipe: str) -> RecipeSpec:
+    """The row of ``recipe``; a one-line :class:`ConfigError` for an unknown one."""
+    if recipe not in RECIPE_SPECS:
+        raise ConfigError(f"unknown recipe {recipe!r}: choose one of {', '.join(RECIPE_SPECS)}")
+    return RECIPE_SPECS[recipe]
+
+
+def run_name(
+    recipe: str,
+    fields: Config | Mapping[str, Any],
+    *,
+    preset: str | None = None,
+    seed: int | None = None,
+    book: bool = False,
+) -> str:
+    """A run folder's name: the recipe, the values of its ``run_fields`` (from a config or a dict), then
+    ``-s<seed>`` and ``-<preset>`` when given. The CLI's runs/ holds every preset, so its names end in the
+    preset (``gan-spap_c2f-cpu``, ``pix2pix-maps-BtoA-cpu``); the book has one folder per preset and names
+    SNDCGAN runs after the network, with the seed (``book=True``: ``sndcgan-spap_c2f-s1``, ``scan-maps``).
+    The replication study's names (``<part>-<variant>-s<seed>``) are its own (:mod:`spap_lib.study.plan`)."""
+    spec = recipe_spec(recipe)
+    if not isinstance(fields, Mapping):
+        fields = config_to_dict(fields)
+    words = [spec.book_prefix if book else spec.name, *(str(fields[k]) for k in spec.run_fields)]
+    if seed is not None:
+        words.append(f"s{seed}")
+    if preset is not None:
+        words.append(preset)
+    return "-".join(words)
 
 
 def parse_value(text: str) -> Any:
@@ -437,59 +337,27 @@ def parse_overrides(overrides: dict[str, Any] | list[str] | None) -> dict[str, A
     return out
 
 
-# field: (lowest, highest, lowest allowed?, highest allowed?) -- every numeric range, in one place
+def _declared() -> dict[str, Mapping[str, Any]]:
+    """Every field name of every recipe with the checks it declares (:func:`setting`); a name shared by
+    several recipes must declare the same checks everywhere."""
+    out: dict[str, Mapping[str, Any]] = {}
+    for recipe in RECIPE_SPECS.values():
+        for f in dataclasses.fields(recipe.config):
+            if out.setdefault(f.name, f.metadata) != f.metadata:
+                raise TypeError(
+                    f"field {f.name} of {recipe.config.__name__} declares other checks than before"
+                )
+    return out
+
+
+_CHECKS = _declared()
+# field: (lowest, highest, lowest allowed?, highest allowed?)
 RANGES: dict[str, tuple[float, float, bool, bool]] = {
-    "seed": (0, math.inf, True, False),
-    "threads": (0, math.inf, True, False),
-    "num_workers": (0, math.inf, True, False),
-    "log_every": (1, math.inf, True, False),
-    "sample_every": (1, math.inf, True, False),
-    "checkpoint_every": (1, math.inf, True, False),
-    "n_samples": (1, math.inf, True, False),
-    "data_n": (1, math.inf, True, False),
-    "data_seed": (0, math.inf, True, False),
-    "batch_size": (1, math.inf, True, False),
-    "beta1": (0.0, 1.0, True, False),
-    "beta2": (0.0, 1.0, True, False),
-    "init_std": (0.0, math.inf, False, False),
-    # SNDCGAN
-    "image_size": (8, math.inf, True, False),
-    "width": (0.0, math.inf, False, False),
-    "z_dim": (1, math.inf, True, False),
-    "steps": (1, math.inf, True, False),
-    "d_steps": (1, math.inf, True, False),
-    "lr_d": (0.0, math.inf, False, False),
-    "lr_g": (0.0, math.inf, False, False),
-    "freeze_steps": (0, math.inf, True, False),
-    # CycleGAN
-    "load_size": (4, math.inf, True, False),
-    "crop_size": (4, math.inf, True, False),
-    "ngf": (1, math.inf, True, False),
-    "ndf": (1, math.inf, True, False),
-    "n_blocks": (1, math.inf, True, False),
-    "n_layers": (2, math.inf, True, False),
-    "n_epochs": (0, math.inf, True, False),
-    "n_epochs_decay": (0, math.inf, True, False),
-    "max_iters_per_epoch": (0, math.inf, True, False),
-    "lr": (0.0, math.inf, False, False),
-    "lambda_cyc": (0.0, math.inf, True, False),
-    "lambda_identity": (0.0, math.inf, True, False),
-    "pool_size": (0, math.inf, True, False),
-    "freeze_epochs": (0, math.inf, True, False),
-    # Pix2Pix
-    "lambda_l1": (0.0, math.inf, True, False),
-    # SCAN
-    "stage1_n_blocks": (1, math.inf, True, False),
-    "stage1_n_epochs": (0, math.inf, True, False),
-    "stage1_n_epochs_decay": (0, math.inf, True, False),
+    n: m["range"] for n, m in _CHECKS.items() if "range" in m
 }
-CHOICES: dict[str, tuple[str, ...]] = {
-    "precision": PRECISIONS,
-    "data_source": ("synthetic", "folder"),
-    "z_dist": ("uniform", "normal"),
-    "direction": ("AtoB", "BtoA"),
-    "gan_mode": ("lsgan", "bce"),
-}
+CHOICES: dict[str, tuple[str, ...]] = {n: m["choices"] for n, m in _CHECKS.items() if "choices" in m}
+# fields that may differ between the saved run and a resumed one (they do not change the trajectory)
+RESUMABLE_FIELDS = frozenset(n for n, m in _CHECKS.items() if m.get("resumable"))
 
 
 def _in_range(name: str, value: float) -> None:
@@ -551,12 +419,9 @@ def make_config(
     ``overrides`` is a dict ``{"steps": 200}`` or a list ``["steps=200", "variant=spap_c2f"]``; unknown keys,
     wrong types and out-of-range values raise a one-line :class:`ConfigError`.
     """
-    if kind not in RECIPES:
-        raise ConfigError(f"unknown recipe {kind!r}: choose one of {', '.join(RECIPES)}")
-    if preset not in PRESET_TABLE[kind]:
-        raise ConfigError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
-    types_ = _field_types(RECIPES[kind])
-    values = dict(PRESET_TABLE[kind][preset])
+    config_class = recipe_spec(kind).config
+    values = dict(preset_spec(preset).training[kind])
+    types_ = _field_types(config_class)
     for key, value in parse_overrides(overrides).items():
         if key not in types_:
             raise ConfigError(
@@ -565,7 +430,7 @@ def make_config(
         if key == "kind" and value != kind:
             raise ConfigError(f"kind is fixed to {kind!r} for this recipe")
         values[key] = check_type(key, value, types_[key])
-    return validate(RECIPES[kind](**values))
+    return validate(config_class(**values))
 
 
 def config_from_dict(data: dict[str, Any]) -> Config:
@@ -598,20 +463,6 @@ def resolved_data_root(config: Config) -> str:
     return f"data/{dataset_spec(config.dataset).real}"
 
 
-# fields that may differ between the saved run and a resumed one (they do not change the trajectory)
-RESUMABLE_FIELDS = frozenset(
-    {
-        "log_every",
-        "sample_every",
-        "checkpoint_every",
-        "progress",
-        "num_workers",
-        "device",
-        "compile",
-    }
-)
-
-
 def check_resume_compatible(
     saved: dict[str, Any], config: Config, finished: bool = False, source: str = "run folder"
 ) -> None:
@@ -638,6 +489,7 @@ def dumps(config: Config) -> str:
 
 __all__ = [
     "PRESETS",
+    "RECIPE_SPECS",
     "Config",
     "CycleGANConfig",
     "GANConfig",
@@ -648,6 +500,8 @@ __all__ = [
     "config_to_dict",
     "format_config",
     "make_config",
+    "recipe_spec",
     "resolved_data_root",
+    "run_name",
     "validate",
 ]

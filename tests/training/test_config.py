@@ -122,3 +122,49 @@ def test_set_values_are_parsed_as_literals():
     assert c.lambda_cyc == 5.0 and c.gan_mode == "bce" and c.progress is False
     with pytest.raises(ConfigError, match="gan_mode must be one of lsgan, bce"):
         make_config("cyclegan", "smoke", ["gan_mode=vanilla"])  # a variant's name, not a loss
+
+
+def test_recipe_and_preset_tables_derive_the_rest():
+    import dataclasses
+
+    from spap_lib.training import TRAINERS
+    from spap_lib.training.config import (
+        CHOICES,
+        DATASET_KIND,
+        PRESET_TABLE,
+        RANGES,
+        RECIPE_SPECS,
+        RECIPES,
+        RESUMABLE_FIELDS,
+        run_name,
+    )
+    from spap_lib.training.presets import PRESET_SPECS
+
+    assert list(RECIPES) == list(DATASET_KIND) == list(TRAINERS) == list(RECIPE_SPECS)
+    assert all(TRAINERS[r].__name__ == RECIPE_SPECS[r].trainer.split(":")[1] for r in RECIPES)
+    assert all(list(PRESET_TABLE[r]) == list(PRESET_SPECS) for r in RECIPES)
+    # a field declares its checks once, beside its default
+    seed = {f.name: f for f in dataclasses.fields(GANConfig)}["seed"]
+    assert RANGES["seed"] == seed.metadata["range"] and "seed" not in RESUMABLE_FIELDS
+    assert CHOICES["direction"] == ("AtoB", "BtoA") and "log_every" in RESUMABLE_FIELDS
+    # the CLI's and the book's run-folder names, from one helper
+    assert (
+        run_name("pix2pix", make_config("pix2pix", "smoke"), preset="smoke") == "pix2pix-streets-AtoB-smoke"
+    )
+    assert run_name("gan", {"variant": "aspp"}, seed=1, book=True) == "sndcgan-aspp-s1"
+    assert run_name("scan", {"dataset": "maps"}, book=True) == "scan-maps"
+
+
+def test_pix2pix_and_cyclegan_keep_their_field_order():
+    """config.json is compared on resume: the shared base classes must not reorder a recipe's fields."""
+    from spap_lib.training import Pix2PixConfig
+
+    order = list(config_to_dict(Pix2PixConfig()))
+    assert order[order.index("kind") :] == [
+        "kind", "dataset", "direction", "load_size", "crop_size", "ngf", "ndf", "n_layers", "batch_size",
+        "n_epochs", "n_epochs_decay", "max_iters_per_epoch", "lr", "beta1", "beta2", "gan_mode", "lambda_l1",
+        "init_std",
+    ]  # fmt: skip
+    order = list(config_to_dict(CycleGANConfig()))
+    assert order[order.index("ndf") :][:3] == ["ndf", "n_blocks", "n_layers"]
+    assert order[-5:] == ["lambda_cyc", "lambda_identity", "pool_size", "freeze_epochs", "init_std"]
