@@ -487,20 +487,23 @@ def display_comparisons(table: pd.DataFrame, fmt: str) -> pd.DataFrame:
 
 def samples_figure(root: str | Path, part: str, seed: int = 0) -> Figure | None:
     """The archived sample grid of each variant's seed-``seed`` run, side by side, pixels kept sharp."""
+    folders = {v: Path(root) / part / f"{part}-{v}-s{seed}" for v in P.PARTS[part].variants}
+    return sample_grids_figure([(v, f / "samples.png") for v, f in folders.items()], width=3.2)
+
+
+def sample_grids_figure(panels: list[tuple[str, Path]], width: float = 3.4) -> Figure | None:
+    """Archived sample grids side by side, each under its title, pixels kept sharp; missing files are left out
+    (None if none exists)."""
     from PIL import Image
 
-    grids = {}
-    for variant in P.PARTS[part].variants:
-        path = Path(root) / part / f"{part}-{variant}-s{seed}" / "samples.png"
-        if path.is_file():
-            grids[variant] = np.asarray(Image.open(path).convert("RGB"))
+    grids = [(title, np.asarray(Image.open(path).convert("RGB"))) for title, path in panels if path.is_file()]
     if not grids:
         return None
-    fig = Figure(figsize=(3.2 * len(grids), 3.4), facecolor="white")
-    for i, (variant, img) in enumerate(grids.items(), 1):
+    fig = Figure(figsize=(width * len(grids), width + 0.2), facecolor="white")
+    for i, (title, img) in enumerate(grids, 1):
         ax = fig.add_subplot(1, len(grids), i)
         ax.imshow(img, interpolation="nearest")
-        ax.set_title(variant, fontsize=10)
+        ax.set_title(title, fontsize=10)
         ax.axis("off")
     fig.tight_layout()
     return fig
@@ -1045,24 +1048,12 @@ def display_recipes(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def recipe_figure(root: str | Path = P.ARCHIVE_ROOT) -> Figure | None:
-    """The archived samples of every 64 px recipe candidate, side by side, pixels kept sharp."""
-    from PIL import Image
-
-    panels = []
-    for run, folder, chosen in recipe_candidates(root):
-        if (folder / "samples.png").is_file():
-            title = recipe_label(run) + (" (chosen)" if chosen else "")
-            panels.append((title, np.asarray(Image.open(folder / "samples.png").convert("RGB"))))
-    if not panels:
-        return None
-    fig = Figure(figsize=(3.4 * len(panels), 3.6), facecolor="white")
-    for i, (title, img) in enumerate(panels, 1):
-        ax = fig.add_subplot(1, len(panels), i)
-        ax.imshow(img, interpolation="nearest")
-        ax.set_title(title, fontsize=10)
-        ax.axis("off")
-    fig.tight_layout()
-    return fig
+    """The archived samples of every 64 px recipe candidate, side by side."""
+    panels = [
+        (recipe_label(run) + (" (chosen)" if chosen else ""), folder / "samples.png")
+        for run, folder, chosen in recipe_candidates(root)
+    ]
+    return sample_grids_figure(panels)
 
 
 def recipe_sentence(root: str | Path = P.ARCHIVE_ROOT) -> str:
