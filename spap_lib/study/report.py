@@ -1003,8 +1003,9 @@ def recipe_label(run: dict) -> str:
 
 
 def recipe_candidates(root: str | Path = P.ARCHIVE_ROOT) -> list[tuple[dict, Path, bool]]:
-    """(run record, its folder, chosen) of every 64 px recipe candidate: those kept under ``RECIPE_PILOTS``
-    and the plan's own ``synthesis64-vanilla-s0`` (the chosen recipe's pilot), if archived."""
+    """(run record, its folder, in the plan) of every 64 px recipe candidate: those kept under
+    ``RECIPE_PILOTS`` and the plan's own ``synthesis64-vanilla-s0`` (the pilot of the recipe the plan holds),
+    if archived."""
     name = f"{P.SYNTHESIS_64.name}-vanilla-s0"
     chosen = [r for r in load_runs(root, P.SYNTHESIS_64.name) if r["name"] == name]
     return [(r, folder, False) for folder, r in load_recipe_pilots(root)] + [
@@ -1014,7 +1015,8 @@ def recipe_candidates(root: str | Path = P.ARCHIVE_ROOT) -> list[tuple[dict, Pat
 
 def recipe_table(root: str | Path = P.ARCHIVE_ROOT) -> pd.DataFrame | None:
     """The 64 px recipe candidates (vanilla, seed 0) side by side: FID at 60/80/100% of training, its change
-    over the last 20%, precision and recall, the step time, and the core-hours one run took; None before any."""
+    over the last 20%, precision and recall, the step time, the core-hours one run took, and whether it is the
+    plan's recipe; None before any."""
     rows = []
     for run, _, chosen in recipe_candidates(root):
         fid = {round(p["step"] / run["curve"][-1]["step"], 2): p["value"] for p in run["fid_curve"]}
@@ -1030,7 +1032,7 @@ def recipe_table(root: str | Path = P.ARCHIVE_ROOT) -> pd.DataFrame | None:
                 "recall": prdc.get("recall", float("nan")),
                 "s per step": run["provenance"]["median_step_s"],
                 "core-hours": _core_hours(run),
-                "chosen": "yes" if chosen else "",
+                "in the plan": "yes" if chosen else "",
             }
         )
     return pd.DataFrame(rows).set_index("recipe") if rows else None
@@ -1050,7 +1052,7 @@ def display_recipes(table: pd.DataFrame) -> pd.DataFrame:
 def recipe_figure(root: str | Path = P.ARCHIVE_ROOT) -> Figure | None:
     """The archived samples of every 64 px recipe candidate, side by side."""
     panels = [
-        (recipe_label(run) + (" (chosen)" if chosen else ""), folder / "samples.png")
+        (recipe_label(run) + (" (the plan's)" if chosen else ""), folder / "samples.png")
         for run, folder, chosen in recipe_candidates(root)
     ]
     return sample_grids_figure(panels)
@@ -1063,7 +1065,7 @@ def recipe_sentence(root: str | Path = P.ARCHIVE_ROOT) -> str:
     if table is None:
         return "No 64 px recipe candidate is archived yet."
     best = table["FID at 100%"].idxmin()
-    chosen = table.index[table["chosen"] == "yes"]
+    chosen = table.index[table["in the plan"] == "yes"]
     ref32 = [r for r in load_runs(root, P.SYNTHESIS.name) if r["name"] == f"{P.SYNTHESIS.name}-vanilla-s0"]
     text = (
         f"Of the {len(table)} recipes tried (vanilla, seed 0), {best} reached the lowest final FID, "

@@ -219,7 +219,7 @@ def test_prdc_sentence_names_what_the_worst_generator_lost():
 
 
 def test_recipe_table_puts_the_kept_candidates_beside_the_chosen_pilot(tmp_path):
-    """The 64 px recipe candidates: those kept under RECIPE_PILOTS and the plan's vanilla-s0, marked chosen."""
+    """The 64 px recipe candidates: those kept under RECIPE_PILOTS and the plan's vanilla-s0, marked as the plan's."""
     import json
     import shutil
     from pathlib import Path
@@ -235,7 +235,7 @@ def test_recipe_table_puts_the_kept_candidates_beside_the_chosen_pilot(tmp_path)
     assert recipe_table(tmp_path / "empty") is None
     table = recipe_table(tmp_path)
     assert list(table.index) == [f"width 0.125, {record['config']['steps']:,} steps"]
-    assert table["chosen"].tolist() == [""]
+    assert table["in the plan"].tolist() == [""]
     fid = {p["step"]: p["value"] for p in record["fid_curve"]}
     steps = sorted(fid)
     assert table["FID at 100%"].iloc[0] == fid[steps[-1]]
