@@ -36,6 +36,7 @@ RUN_FILES = frozenset(
         "checkpoints",
         "notebook.ipynb",
         "notebook.failed.ipynb",
+        ".notebook.ipynb.tmp.ipynb",  # the book pipeline's copy while the notebook runs (pipeline.execute)
         "notebook.key",
         ".lock",
         "study_state.json",

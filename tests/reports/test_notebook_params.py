@@ -34,6 +34,22 @@ def test_fresh_deletes_only_run_folders(tmp_path):
     remove_run(tmp_path / "missing")  # nothing to delete is fine
 
 
+def test_fresh_deletes_a_stale_run_while_the_book_pipeline_executes_its_notebook(tmp_path):
+    """The pipeline re-runs a stale run with fresh=True while its executing copy of the notebook sits in the
+    run folder (under the name pipeline.execute gives it)."""
+    import inspect
+
+    from spap_lib.reports import pipeline
+
+    assert 'f".{output.name}.tmp.ipynb"' in inspect.getsource(pipeline.execute)
+    run = tmp_path / "sndcgan-vanilla-s0"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "summary.json").write_text("{}")
+    (run / ".notebook.ipynb.tmp.ipynb").write_text("{}")
+    remove_run(run)
+    assert not run.exists()
+
+
 def test_unknown_papermill_parameter_is_refused():
     from spap_lib.reports.experiments import check_parameters, unknown_parameters
 
