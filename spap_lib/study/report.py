@@ -1031,7 +1031,7 @@ def recipe_table(root: str | Path = P.ARCHIVE_ROOT) -> pd.DataFrame | None:
                 "precision": prdc.get("precision", float("nan")),
                 "recall": prdc.get("recall", float("nan")),
                 "s per step": run["provenance"]["median_step_s"],
-                "core-hours": _core_hours(run),
+                "core hours": _core_hours(run),
                 "in the plan": "yes" if chosen else "",
             }
         )
@@ -1044,7 +1044,7 @@ def display_recipes(table: pd.DataFrame) -> pd.DataFrame:
     for col in ("FID at 60%", "FID at 80%", "FID at 100%"):
         out[col] = out[col].map(lambda v: f"{v:.1f}")
     out["change, last 20%"] = out["change, last 20%"].map(lambda v: f"{v:+.1%}")
-    for col, fmt in (("precision", ".3f"), ("recall", ".3f"), ("s per step", ".2f"), ("core-hours", ".1f")):
+    for col, fmt in (("precision", ".3f"), ("recall", ".3f"), ("s per step", ".2f"), ("core hours", ".1f")):
         out[col] = out[col].map(lambda v, fmt=fmt: format(v, fmt))
     return out
 
