@@ -1059,8 +1059,13 @@ def recipe_figure(root: str | Path = P.ARCHIVE_ROOT) -> Figure | None:
 
 
 def recipe_sentence(root: str | Path = P.ARCHIVE_ROOT) -> str:
-    """Which 64 px recipe candidate reached the lowest final FID, and how its vanilla FID compares with the
-    32 px vanilla run of the same seed."""
+    """Which 64 px recipe candidate reached the lowest final FID, whether any candidate's vanilla beat the
+    32 px vanilla run of the same seed (the bar the recipe had to clear), and what the plan's pair on all its
+    seeds would cost at each candidate.
+
+    The cost is projected from measurement: the core hours of the plan's seed-0 pair (vanilla and SPAP c2f,
+    both archived) scaled by each candidate's vanilla core hours over the plan's, i.e. assuming SPAP's run
+    grows with the recipe as vanilla's does; before the plan's c2f run is archived there is no projection."""
     table = recipe_table(root)
     if table is None:
         return "No 64 px recipe candidate is archived yet."
@@ -1077,5 +1082,24 @@ def recipe_sentence(root: str | Path = P.ARCHIVE_ROOT) -> str:
             f" ({table.loc[best, 'FID at 100%'] / fid32 - 1:+.0%} against the 32 px vanilla run of the same seed, "
             f"{fid32:.1f}; each size is scored against real faces rendered at that size)"
         )
-    text += f". The plan uses {chosen[0]}." if len(chosen) else ". No candidate is in the plan yet."
-    return text
+        beaten = table.index[table["FID at 100%"] < fid32]
+        text += (
+            f", so {len(beaten)} of {len(table)} clear{'s' if len(beaten) == 1 else ''} the bar of a vanilla "
+            "better than at 32 px"
+        )
+    if not len(chosen):
+        return text + ". No candidate is in the plan yet."
+    text += f". The plan uses {chosen[0]}"
+    pair = {r["variant"]: r for r in load_runs(root, P.SYNTHESIS_64.name) if r["seed"] == 0}
+    if {"vanilla", "spap_c2f"} <= set(pair):
+        base = _core_hours(pair["vanilla"])
+        pair_hours = base + _core_hours(pair["spap_c2f"])
+        n = len(P.SYNTHESIS_64.seeds)
+        costs = ", ".join(
+            f"{recipe} {pair_hours * table.loc[recipe, 'core hours'] / base * n:.0f}" for recipe in table.index
+        )
+        text += (
+            f"; the pair (vanilla and SPAP c2f) on all {n} seeds costs, projected from the seed-0 pair's "
+            f"{pair_hours:.1f} core hours, {costs} core hours"
+        )
+    return text + "."

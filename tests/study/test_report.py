@@ -243,3 +243,35 @@ def test_recipe_table_puts_the_kept_candidates_beside_the_chosen_pilot(tmp_path)
     assert table["precision"].iloc[0] == record["final"]["prdc"]["precision"]
     assert display_recipes(table)["FID at 60%"].iloc[0] == f"{fid[steps[0]]:.1f}"
     assert recipe_figure(tmp_path) is not None
+
+
+def test_recipe_sentence_checks_the_bar_and_projects_the_pairs_cost(tmp_path):
+    """The sentence says how many candidates beat the 32 px vanilla run and, once the plan's seed-0 pair is
+    archived, projects the pair's cost on every seed at each candidate from the measured core hours."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    from spap_lib.study.report import _core_hours, recipe_sentence
+
+    def copy(src: Path, dst: Path, **changes) -> dict:
+        shutil.copytree(src, dst)
+        record = json.loads((dst / "run.json").read_text())
+        for key, value in changes.items():
+            record[key] = value
+        (dst / "run.json").write_text(json.dumps(record))
+        return record
+
+    archive = Path(P.ARCHIVE_ROOT)
+    v64 = archive / P.SYNTHESIS_64.name / "synthesis64-vanilla-s0"
+    v32 = archive / P.SYNTHESIS.name / "synthesis-vanilla-s0"
+    vanilla = copy(v64, tmp_path / P.SYNTHESIS_64.name / v64.name)
+    fid64 = vanilla["fid_curve"][-1]["value"]
+    copy(v32, tmp_path / P.SYNTHESIS.name / v32.name, final={"value": fid64 + 1.0})
+    text = recipe_sentence(tmp_path)
+    assert "so 1 of 1 clears the bar" in text
+    assert "projected" not in text  # no c2f run of the plan archived: no projection
+    copy(v64, tmp_path / P.SYNTHESIS_64.name / "synthesis64-spap_c2f-s0", variant="spap_c2f", name="synthesis64-spap_c2f-s0")
+    text = recipe_sentence(tmp_path)
+    pair = 2 * _core_hours(vanilla)
+    assert f"{pair:.1f} core hours, width 0.25, 6,000 steps {pair * len(P.SYNTHESIS_64.seeds):.0f} core" in text
