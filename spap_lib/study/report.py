@@ -1096,7 +1096,8 @@ def recipe_sentence(root: str | Path = P.ARCHIVE_ROOT) -> str:
         pair_hours = base + _core_hours(pair["spap_c2f"])
         n = len(P.SYNTHESIS_64.seeds)
         costs = ", ".join(
-            f"{recipe} {pair_hours * table.loc[recipe, 'core hours'] / base * n:.0f}" for recipe in table.index
+            f"{recipe} {pair_hours * table.loc[recipe, 'core hours'] / base * n:.0f}"
+            for recipe in table.index
         )
         text += (
             f"; the pair (vanilla and SPAP c2f) on all {n} seeds costs, projected from the seed-0 pair's "

@@ -271,7 +271,14 @@ def test_recipe_sentence_checks_the_bar_and_projects_the_pairs_cost(tmp_path):
     text = recipe_sentence(tmp_path)
     assert "so 1 of 1 clears the bar" in text
     assert "projected" not in text  # no c2f run of the plan archived: no projection
-    copy(v64, tmp_path / P.SYNTHESIS_64.name / "synthesis64-spap_c2f-s0", variant="spap_c2f", name="synthesis64-spap_c2f-s0")
+    copy(
+        v64,
+        tmp_path / P.SYNTHESIS_64.name / "synthesis64-spap_c2f-s0",
+        variant="spap_c2f",
+        name="synthesis64-spap_c2f-s0",
+    )
     text = recipe_sentence(tmp_path)
     pair = 2 * _core_hours(vanilla)
-    assert f"{pair:.1f} core hours, width 0.25, 6,000 steps {pair * len(P.SYNTHESIS_64.seeds):.0f} core" in text
+    assert (
+        f"{pair:.1f} core hours, width 0.25, 6,000 steps {pair * len(P.SYNTHESIS_64.seeds):.0f} core" in text
+    )
