@@ -18,7 +18,7 @@ from spap_lib.data.registry import DATASETS, dataset_spec
 from spap_lib.errors import ConfigError
 from spap_lib.io import read_json
 from spap_lib.metrics import to_uint8
-from spap_lib.models import SNDCGAN_LABELS, VARIANTS, capture_attention
+from spap_lib.models import SNDCGAN_LABELS, VARIANTS
 from spap_lib.paper import paper_value
 from spap_lib.reports.figures import attention_figure, curves_figure, image_grid
 from spap_lib.reports.runs import (
@@ -29,7 +29,7 @@ from spap_lib.reports.runs import (
     translation_table,
 )
 from spap_lib.reports.runs import read_metrics as _read_metrics
-from spap_lib.training import load_config, load_generators, make_config, sample
+from spap_lib.training import load_config, load_generators, make_config, sample, sample_attention
 
 __all__ = ["gan_table", "translation_table"]
 
@@ -170,13 +170,7 @@ def attention_maps(runs_root: str | Path, variant: str, n: int, seed: int = 0) -
     runs = find_runs(runs_root, f"sndcgan-{variant}-s{seed}")
     if not runs:
         raise ConfigError(f"no evaluated run sndcgan-{variant}-s{seed} under {runs_root}")
-    G = load_generators(runs[0])["G"]
-    with capture_attention(G) as maps:
-        images = to_uint8(sample(G, n, seed=seed))
-    return {
-        "images": images,
-        "maps": {key.split("/")[-1]: v[0][:, 0].numpy() for key, v in maps.items()},
-    }
+    return sample_attention(load_generators(runs[0])["G"], n, seed=seed)
 
 
 def attention_plot(result: dict, title: str) -> Figure:

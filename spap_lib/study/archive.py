@@ -68,6 +68,35 @@ def load_recipe_pilots(root: str | Path = P.ARCHIVE_ROOT) -> list[tuple[Path, di
     return [(path.parent, read_run(path)) for path in paths]
 
 
+def trained_generators(run_dir: str | Path) -> dict[str, Any] | None:
+    """The archived generators of one run folder (``generator_fp16.pt``), built from the run's archived config
+    and cast to fp32, in eval mode ({"G"} or {"G_AB", "G_BA"}, as ``training.load_generators``); None if the
+    run archived no weights."""
+    import torch
+
+    from spap_lib.training import config_from_dict, generators_from_states
+
+    path = Path(run_dir) / "generator_fp16.pt"
+    if not path.is_file():
+        return None
+    config = config_from_dict(read_run(Path(run_dir) / "run.json")["config"])
+    try:
+        states = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise DataError(
+            f"cannot read {path} ({exc.__class__.__name__}): restore it with git checkout"
+        ) from exc
+    return generators_from_states(config, states, path, "the {name} its run.json describes")
+
+
+def trained_generator(
+    root: str | Path, variant: str, seed: int = 0, part: str = P.SYNTHESIS.name
+) -> Any | None:
+    """The archived generator of a synthesis run (:func:`trained_generators`), or None if not archived."""
+    nets = trained_generators(Path(root) / part / f"{part}-{variant}-s{seed}")
+    return None if nets is None else nets["G"]
+
+
 def check_config(record: dict[str, Any], spec: P.RunSpec, path: str | Path) -> None:
     """An archived run must have trained the plan's config for it (the data root aside): a plan version only
     adds runs, so a changed recipe would silently mix two experiments in one table."""

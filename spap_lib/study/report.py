@@ -22,13 +22,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 from matplotlib.figure import Figure
 
-from spap_lib.models import CYCLEGAN_LABELS, SNDCGAN_LABELS, build_sndcgan
+from spap_lib.models import CYCLEGAN_LABELS, SNDCGAN_LABELS
 from spap_lib.paper import paper_value, paper_value_or_nan
 from spap_lib.study import plan as P
-from spap_lib.study.archive import load_recipe_pilots, load_runs
+from spap_lib.study.archive import load_recipe_pilots, load_runs, trained_generator
 from spap_lib.study.stats import (
     LEVEL,
     holm,
@@ -421,21 +420,6 @@ def projected_core_hours(runs: list[dict]) -> float:
     return total
 
 
-def trained_generator(
-    root: str | Path, variant: str, seed: int = 0, part: str = "synthesis"
-) -> torch.nn.Module | None:
-    """The archived (fp16) generator of a synthesis run, in fp32 and eval mode, or None if not archived."""
-    path = Path(root) / part / f"{part}-{variant}-s{seed}" / "generator_fp16.pt"
-    if not path.is_file():
-        return None
-    c = P.PARTS[part].overrides
-    G, _ = build_sndcgan(variant, c["image_size"], c["width"])
-    state = torch.load(path, map_location="cpu", weights_only=True)["G"]
-    G.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
-    G.z_dist = "uniform"
-    return G.eval()
-
-
 def runs_by_part(root: str | Path = P.ARCHIVE_ROOT) -> dict[str, list[dict]]:
     return {part: load_runs(root, part) for part in P.PARTS}
 
@@ -509,21 +493,12 @@ def sample_grids_figure(panels: list[tuple[str, Path]], width: float = 3.4) -> F
     return fig
 
 
-def trained_attention(root: str | Path, variant: str, n: int = 4):
+def trained_attention(root: str | Path, variant: str, n: int = 4) -> dict | None:
     """Samples and attention maps of the archived trained SPAP generator (seed 0), or None."""
-    from spap_lib.metrics import to_uint8
-    from spap_lib.models import capture_attention
-    from spap_lib.training import sample
+    from spap_lib.training import sample_attention
 
     G = trained_generator(root, variant)
-    if G is None:
-        return None
-    with capture_attention(G) as maps:
-        images = to_uint8(sample(G, n, seed=0))
-    return {
-        "images": images,
-        "maps": {k.split("/")[-1]: v[0][:, 0].numpy() for k, v in maps.items()},
-    }
+    return None if G is None else sample_attention(G, n, seed=0)
 
 
 def fid_vs_n_table(root: str | Path) -> pd.DataFrame | None:

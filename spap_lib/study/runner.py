@@ -479,7 +479,7 @@ def archive_prdc(archive_root: str | Path, data_root: str | Path) -> Path:
     """Precision/recall/density/coverage of every archived generator of the 32 px part (seed 0 of each
     variant: the runs of plan versions 1-2 archived no other weights), scored as the version-3 runs are:
     the same ``FID_N_GENERATED`` samples as the run's FID, against as many reference images."""
-    from spap_lib.study.report import trained_generator
+    from spap_lib.study.archive import trained_generator
 
     t0 = time.perf_counter()
     bb, ref = face_reference("inception", data_root, P.SYNTHESIS.name)

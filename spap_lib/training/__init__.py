@@ -19,8 +19,8 @@ from spap_lib.training.config import (
     make_config,
 )
 from spap_lib.training.cyclegan import train_cyclegan
-from spap_lib.training.gan import sample, train_gan
-from spap_lib.training.load import load_config, load_generators
+from spap_lib.training.gan import sample, sample_attention, train_gan
+from spap_lib.training.load import generators_from_states, load_config, load_generators
 from spap_lib.training.pix2pix import train_pix2pix
 from spap_lib.training.rundir import NonFiniteLoss
 from spap_lib.training.scan import train_scan
@@ -52,11 +52,13 @@ __all__ = [
     "TRAINERS",
     "config_from_dict",
     "format_config",
+    "generators_from_states",
     "linear_decay_factor",
     "load_config",
     "load_generators",
     "make_config",
     "sample",
+    "sample_attention",
     "train",
     "train_cyclegan",
     "train_gan",

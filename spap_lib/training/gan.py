@@ -62,6 +62,17 @@ def sample(
     return torch.cat(out) if out else torch.empty(0, 3, G.img_size, G.img_size)
 
 
+def sample_attention(G: nn.Module, n: int, seed: int = 0) -> dict[str, Any]:
+    """``n`` samples of a SPAP generator (:func:`sample`, the same z) and the attention maps of every fuse
+    while it drew them (Figs. 7-9): ``{"images": uint8 (n, H, W, 3), "maps": {fuse label: (n, h, w)}}``."""
+    from spap_lib.metrics.image_quality import to_uint8
+    from spap_lib.models import capture_attention
+
+    with capture_attention(G) as maps:
+        images = to_uint8(sample(G, n, seed=seed))
+    return {"images": images, "maps": {k.split("/")[-1]: torch.cat(v)[:, 0].numpy() for k, v in maps.items()}}
+
+
 class GANTask(Task):
     """SNDCGAN's part of the training loop: G and D, Adam for each, the z stream, the step of Eq. 1."""
 

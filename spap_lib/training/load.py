@@ -1,4 +1,5 @@
-"""Load a finished (or interrupted) run's generators for evaluation: ``load_generators(run_dir)``."""
+"""Load a finished (or interrupted) run's generators for evaluation: ``load_generators(run_dir)`` from its
+checkpoint, ``generators_from_states(config, states, source)`` from any saved weights (an archived copy)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import torch.nn as nn
 from spap_lib.errors import DataError
 from spap_lib.io import read_json_checked
 from spap_lib.models import build_sndcgan
-from spap_lib.training.config import CycleGANConfig, Pix2PixConfig, SCANConfig, config_from_dict
+from spap_lib.training.config import Config, CycleGANConfig, Pix2PixConfig, SCANConfig, config_from_dict
 from spap_lib.training.cyclegan import build_networks
 from spap_lib.training.pix2pix import build_networks as build_pix2pix_networks
 from spap_lib.training.rundir import CHECKPOINT, load_checkpoint
@@ -48,8 +49,25 @@ def load_generators(run_dir: str | Path, device: str = "cpu") -> dict[str, nn.Mo
     if not ckpt_path.exists():
         raise DataError(f"{ckpt_path} not found: the run has no checkpoint yet; train it first")
     ckpt = load_checkpoint(ckpt_path)
-    scan = isinstance(config, SCANConfig)
-    if scan:  # before CycleGANConfig: a SCANConfig is one
+    if isinstance(config, SCANConfig):  # both stages of a direction, stacked (a misfit is reported below)
+        ckpt = {
+            n: _scan_state(ckpt, n[2:])
+            for n in ("G_AB", "G_BA")
+            if {f"G1_{n[2:]}", f"G2_{n[2:]}"} <= set(ckpt)
+        }
+    return generators_from_states(
+        config, ckpt, ckpt_path, f"the {{name}} that {run_dir / 'config.json'} describes", device
+    )
+
+
+def generators_from_states(
+    config: Config, states: dict, source: Path, describes: str = "its config's {name}", device: str = "cpu"
+) -> dict[str, nn.Module]:
+    """The generators ``config`` describes (as :func:`load_generators` names them) with the weights of
+    ``states`` ({name: state dict}, e.g. a checkpoint or an archived fp16 copy, cast to fp32), in eval mode.
+
+    ``source`` names the file the states came from in the error a misfit raises."""
+    if isinstance(config, SCANConfig):  # before CycleGANConfig: a SCANConfig is one
         out: dict[str, nn.Module] = dict(stacked_generators(build_scan_networks(config)))
     elif isinstance(config, CycleGANConfig):
         nets = build_networks(config)
@@ -62,11 +80,12 @@ def load_generators(run_dir: str | Path, device: str = "cpu") -> dict[str, nn.Mo
         out = {"G": G}
     for name, net in out.items():
         try:
-            net.load_state_dict(_scan_state(ckpt, name[2:]) if scan else ckpt[name])
-        except (RuntimeError, KeyError) as exc:
+            state = states[name]
+            net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+        except (RuntimeError, KeyError, AttributeError) as exc:
             first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else repr(exc)
             raise DataError(
-                f"{ckpt_path} does not fit the {name} that {run_dir / 'config.json'} describes ({first}): "
+                f"{source} does not fit {describes.replace('{name}', name)} ({first}): "
                 "it was written by another version of the code or config; train the run again"
             ) from exc
         net.to(device).eval()

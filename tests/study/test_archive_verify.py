@@ -21,3 +21,24 @@ def test_first_archived_run_of_each_part_verifies(part, tmp_path):
 def test_every_archived_record_is_complete():
     c = completeness(P.ARCHIVE_ROOT)  # raises on a record missing a field or trained off the plan's config
     assert set(c.archived) <= {s.name for s in P.study_plan()}
+
+
+def test_archived_generators_load_from_their_run_records_config():
+    """The archived fp16 generators are built from their run.json's config (no size, width or z_dist
+    restated): a synthesis run's G draws images of its part's size, a translation run has both directions."""
+    import torch
+
+    from spap_lib.study.archive import trained_generator, trained_generators
+    from spap_lib.training import sample
+
+    G = trained_generator(P.ARCHIVE_ROOT, "spap_c2f", 0, P.SYNTHESIS.name)
+    if G is None:
+        pytest.skip("no archived 32 px generator")
+    assert sample(G, 2).shape == (2, 3, P.SYNTHESIS.image_size, P.SYNTHESIS.image_size)
+    assert G.z_dist == P.SYNTHESIS.overrides.get("z_dist", "uniform")
+    assert trained_generator(P.ARCHIVE_ROOT, "spap_c2f", 99, P.SYNTHESIS.name) is None
+    nets = trained_generators(run_path(P.parse_name("translation-vanilla-s0")).parent)
+    if nets is not None:
+        assert set(nets) == {"G_AB", "G_BA"}
+        x = torch.zeros(1, 3, P.TRANSLATION.image_size, P.TRANSLATION.image_size)
+        assert nets["G_AB"](x).shape == x.shape

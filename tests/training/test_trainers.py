@@ -190,3 +190,35 @@ def test_checkpoint_of_another_network_is_one_line(tmp_path, faces):
     with pytest.raises(DataError, match="does not fit the G") as err:
         load_generators(run)
     assert "\n" not in str(err.value)
+
+
+def test_generators_from_an_fp16_copy_equal_the_checkpoints_to_fp16(tmp_path, faces):
+    """One loader for a run's checkpoint and for an archived fp16 copy of its weights: the copy's generator
+    draws what the checkpoint's draws to fp16 precision, z drawn as the run was trained (its z_dist)."""
+    from spap_lib.errors import DataError
+    from spap_lib.training import generators_from_states, load_config, load_generators, sample
+
+    config = make_config("gan", "smoke", {"variant": "spap_c2f", "progress": False, "z_dist": "normal"})
+    run = train_gan(config, tmp_path / "r", dataset=faces)
+    G = load_generators(run)["G"]
+    state = torch.load(run / "checkpoints" / "last.pt", weights_only=True)["G"]
+    half = {"G": {k: v.half() if v.is_floating_point() else v for k, v in state.items()}}
+    G16 = generators_from_states(load_config(run), half, tmp_path / "g.pt")["G"]
+    assert G16.z_dist == "normal" and not G16.training
+    assert torch.allclose(sample(G16, 4), sample(G, 4), atol=2e-2)
+    with pytest.raises(DataError, match=r"g\.pt does not fit its config's G") as err:
+        generators_from_states(load_config(run), {}, tmp_path / "g.pt")
+    assert "\n" not in str(err.value)
+
+
+def test_sample_attention_returns_the_samples_and_every_fuse_map_for_each_image(tmp_path, faces):
+    """Attention maps of every image even when sampling takes several forwards (n above the batch size)."""
+    from spap_lib.metrics import to_uint8
+    from spap_lib.training import load_generators, sample, sample_attention
+
+    config = make_config("gan", "smoke", {"variant": "spap_c2f", "progress": False, "steps": 1})
+    G = load_generators(train_gan(config, tmp_path / "r", dataset=faces))["G"]
+    result = sample_attention(G, 70, seed=3)
+    assert (result["images"] == to_uint8(sample(G, 70, seed=3))).all()
+    assert len(result["maps"]) == 4  # four fuses per SPAP block, in fusing order
+    assert all(m.shape[0] == 70 for m in result["maps"].values())
