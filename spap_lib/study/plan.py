@@ -154,7 +154,10 @@ SYNTHESIS_64 = Part(
     overrides={**SYNTHESIS.overrides, "image_size": 64},
     version=3,
     fid_at=(0.6, 0.8, 1.0),
-    weights_seeds=(0, 1, 2, 3, 4),
+    # results/ holds at most 60 MB: a 64 px generator in fp16 is 2.6 MB, a streets pair of generators 1.1 MB,
+    # so every new run's weights (48 MB) on top of the 33 MB archived before version 3 do not fit. The
+    # headline keeps three paired seeds' generators, Table 2 seed 0's; every run's scores are in its run.json.
+    weights_seeds=(0, 1, 2),
 )
 # Version 3. Table 2: CycleGAN on synthetic streets (labels <-> photos), the recipe of ``translation`` but for
 # the dataset; FCN scores of both directions (photo->labels by colour, labels->photo by the study's segmenter,
@@ -167,7 +170,6 @@ STREETS = Part(
     seeds=(0, 1, 2, 3, 4),
     overrides={**TRANSLATION.overrides, "dataset": "streets"},
     version=3,
-    weights_seeds=(0, 1, 2, 3, 4),
 )
 PARTS = {p.name: p for p in (SYNTHESIS, TRANSLATION, SYNTHESIS_64, STREETS)}
 
