@@ -27,7 +27,7 @@ class DatasetSpec:
     real: str  # the real dataset's folder / download name
     paper_name: str  # its name in the `dataset` column of paper_tables.csv
     table: str  # the paper's table it feeds
-    kind: str  # "gan" (unconditional synthesis) or "cyclegan" (translation)
+    kind: str  # "synthesis" (unpaired images) or "translation" (A/B pairs)
     score: str  # one of SCORES
     description: str  # what A and B are (or what the images are)
     directions: dict[str, str] = field(default_factory=dict)  # paper direction -> generator
@@ -47,7 +47,7 @@ DATASETS: dict[str, DatasetSpec] = {
             real="celeba_hq",
             paper_name="celeba_hq_128",
             table="table1",
-            kind="gan",
+            kind="synthesis",
             score="fid",
             description="face images (CelebA-HQ-128 layout: images/ + split file)",
         ),
@@ -57,7 +57,7 @@ DATASETS: dict[str, DatasetSpec] = {
             real="cityscapes",
             paper_name="cityscapes",
             table="table2",
-            kind="cyclegan",
+            kind="translation",
             score="fcn",
             description="A = street photo, B = Cityscapes-palette labels",
             directions={"labels_to_photo": "G_BA", "photo_to_labels": "G_AB"},
@@ -68,7 +68,7 @@ DATASETS: dict[str, DatasetSpec] = {
             real="maps",
             paper_name="maps",
             table="table3",
-            kind="cyclegan",
+            kind="translation",
             score="psnr_ssim",
             description="A = aerial photo, B = map",
             directions={"aerial_to_map": "G_AB", "map_to_aerial": "G_BA"},
@@ -79,7 +79,7 @@ DATASETS: dict[str, DatasetSpec] = {
             real="facades",
             paper_name="facades",
             table="table3",
-            kind="cyclegan",
+            kind="translation",
             score="psnr_ssim",
             description="A = facade photo, B = CMP-palette labels",
             directions={"facades_to_labels": "G_AB", "labels_to_facades": "G_BA"},
@@ -89,7 +89,7 @@ DATASETS: dict[str, DatasetSpec] = {
 
 
 def dataset_spec(name: str, kind: str | None = None) -> DatasetSpec:
-    """The registry entry of ``name`` (of recipe ``kind`` when given); a one-line error otherwise."""
+    """The registry entry of ``name`` (of ``kind`` when given); a one-line error otherwise."""
     choices = [n for n, s in DATASETS.items() if kind is None or s.kind == kind]
     if name not in choices:
         what = f"{kind} dataset" if kind else "dataset"
@@ -98,5 +98,5 @@ def dataset_spec(name: str, kind: str | None = None) -> DatasetSpec:
 
 
 def datasets_of(kind: str) -> tuple[str, ...]:
-    """Names of the datasets a recipe trains on ("gan" or "cyclegan"), in registry order."""
+    """Names of the datasets of one kind ("synthesis" or "translation"), in registry order."""
     return tuple(n for n, s in DATASETS.items() if s.kind == kind)

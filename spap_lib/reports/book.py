@@ -268,8 +268,8 @@ def dataset_overview(preset: str, data_root: str | Path, n_show: int = 6) -> dic
     gan = make_config("gan", preset, {"data_root": str(data_root)})
     cyc = make_config("cyclegan", preset, {"data_root": str(data_root)})
     sizes = {
-        "gan": (gan.image_size, gan.data_n, gan.data_seed),
-        "cyclegan": (cyc.load_size, cyc.data_n, cyc.data_seed),
+        "synthesis": (gan.image_size, gan.data_n, gan.data_seed),
+        "translation": (cyc.load_size, cyc.data_n, cyc.data_seed),
     }
     specs = {
         name: (f"{spec.title} (Table {spec.table[-1]})", *sizes[spec.kind]) for name, spec in DATASETS.items()
@@ -281,10 +281,10 @@ def dataset_overview(preset: str, data_root: str | Path, n_show: int = 6) -> dic
         folder = synthesize(name, data_root, size=size, n=n, seed=seed)
         files = (
             sorted((folder / "images").glob("*.png"))
-            if DATASETS[name].kind == "gan"
+            if DATASETS[name].kind == "synthesis"
             else sorted((folder / "train").glob("*.png"))
         )
-        test = sorted((folder / "test").glob("*.png")) if DATASETS[name].kind != "gan" else []
+        test = sorted((folder / "test").glob("*.png")) if DATASETS[name].kind != "synthesis" else []
         rows.append(
             {
                 "dataset": name,
@@ -296,7 +296,7 @@ def dataset_overview(preset: str, data_root: str | Path, n_show: int = 6) -> dic
             }
         )
         imgs = [np.asarray(Image.open(f).convert("RGB")) for f in files[:n_show]]
-        if DATASETS[name].kind == "gan":
+        if DATASETS[name].kind == "synthesis":
             galleries[name] = image_grid({name: np.stack(imgs)}, ncols=n_show)
         else:
             half = imgs[0].shape[1] // 2

@@ -151,7 +151,7 @@ def translate(G: torch.nn.Module, images: torch.Tensor, batch_size: int = 16) ->
 
 
 # the recipes that train on translation pairs (Tables 2-3)
-TRANSLATION_RECIPES = tuple(name for name, r in RECIPE_SPECS.items() if r.dataset_kind == "cyclegan")
+TRANSLATION_RECIPES = tuple(name for name, r in RECIPE_SPECS.items() if r.dataset_kind == "translation")
 
 
 def translation_generators(run_dir: str | Path, config) -> dict[str, torch.nn.Module]:
@@ -173,7 +173,7 @@ def evaluate_translation(
     config = load_config(run_dir)
     if config.kind not in TRANSLATION_RECIPES:
         raise ConfigError(f"{run_dir} is a {config.kind} run: use evaluate_gan")
-    spec = dataset_spec(config.dataset, "cyclegan")
+    spec = dataset_spec(config.dataset, "translation")
     folder = dataset_folder(config, data_root)
     gens = translation_generators(run_dir, config)
     A, B = paired_test_set(folder, config.crop_size, n_pairs)

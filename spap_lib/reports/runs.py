@@ -110,7 +110,7 @@ def translation_table(runs_root: str | Path, datasets: tuple[str, ...]) -> pd.Da
     for label, pattern in methods:
         row: dict = {"method": label}
         for dataset in datasets:
-            spec = dataset_spec(dataset, "cyclegan")
+            spec = dataset_spec(dataset, "translation")
             for direction, gen in spec.directions.items():
                 run = Path(runs_root) / pattern.format(
                     dataset=dataset, direction="AtoB" if gen == "G_AB" else "BtoA"

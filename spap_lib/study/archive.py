@@ -20,7 +20,7 @@ from typing import Any
 
 from spap_lib.errors import DataError
 from spap_lib.io import read_json_checked
-from spap_lib.study import plan as P
+from spap_lib.study import plan
 from spap_lib.training.config import config_to_dict
 
 REQUIRED = ("name", "part", "variant", "seed", "config", "final", "curve", "verify", "losses", "provenance")
@@ -35,7 +35,7 @@ REQUIRED_PROVENANCE = (
 )
 
 
-def run_path(spec: P.RunSpec, root: str | Path = P.ARCHIVE_ROOT) -> Path:
+def run_path(spec: plan.RunSpec, root: str | Path = plan.ARCHIVE_ROOT) -> Path:
     return Path(root) / spec.part / spec.name / "run.json"
 
 
@@ -54,16 +54,16 @@ def read_run(path: str | Path) -> dict[str, Any]:
     return record
 
 
-def load_runs(root: str | Path = P.ARCHIVE_ROOT, part: str | None = None) -> list[dict[str, Any]]:
+def load_runs(root: str | Path = plan.ARCHIVE_ROOT, part: str | None = None) -> list[dict[str, Any]]:
     """Every archived run of the plan (of ``part``), in plan order; runs not yet archived are left out."""
-    return [read_run(run_path(s, root)) for s in P.study_plan(part) if run_path(s, root).is_file()]
+    return [read_run(run_path(s, root)) for s in plan.study_plan(part) if run_path(s, root).is_file()]
 
 
-def load_recipe_pilots(root: str | Path = P.ARCHIVE_ROOT) -> list[tuple[Path, dict[str, Any]]]:
+def load_recipe_pilots(root: str | Path = plan.ARCHIVE_ROOT) -> list[tuple[Path, dict[str, Any]]]:
     """(folder, run record) of every 64 px recipe candidate that was not chosen
     (:data:`~spap_lib.study.plan.RECIPE_PILOTS`), by folder name; each is a complete run record, of another
     config than the plan's."""
-    folder = Path(root) / P.RECIPE_PILOTS
+    folder = Path(root) / plan.RECIPE_PILOTS
     paths = sorted(folder.glob("*/run.json")) if folder.is_dir() else []
     return [(path.parent, read_run(path)) for path in paths]
 
@@ -90,14 +90,14 @@ def trained_generators(run_dir: str | Path) -> dict[str, Any] | None:
 
 
 def trained_generator(
-    root: str | Path, variant: str, seed: int = 0, part: str = P.SYNTHESIS.name
+    root: str | Path, variant: str, seed: int = 0, part: str = plan.SYNTHESIS.name
 ) -> Any | None:
     """The archived generator of a synthesis run (:func:`trained_generators`), or None if not archived."""
     nets = trained_generators(Path(root) / part / f"{part}-{variant}-s{seed}")
     return None if nets is None else nets["G"]
 
 
-def check_config(record: dict[str, Any], spec: P.RunSpec, path: str | Path) -> None:
+def check_config(record: dict[str, Any], spec: plan.RunSpec, path: str | Path) -> None:
     """An archived run must have trained the plan's config for it (the data root aside): a plan version only
     adds runs, so a changed recipe would silently mix two experiments in one table."""
     planned = config_to_dict(spec.config())
@@ -124,11 +124,11 @@ class Completeness:
         return not self.missing and self.fid_vs_n
 
 
-def completeness(root: str | Path = P.ARCHIVE_ROOT, part: str | None = None) -> Completeness:
+def completeness(root: str | Path = plan.ARCHIVE_ROOT, part: str | None = None) -> Completeness:
     """Which runs of the plan are archived (and valid: a complete record of the plan's config for that run,
     whichever plan version wrote it) and which are missing."""
     archived, missing = [], []
-    for spec in P.study_plan(part):
+    for spec in plan.study_plan(part):
         path = run_path(spec, root)
         if path.is_file():
             check_config(read_run(path), spec, path)  # raises on an invalid record
@@ -139,7 +139,7 @@ def completeness(root: str | Path = P.ARCHIVE_ROOT, part: str | None = None) -> 
     return Completeness(archived, missing, fvn or part == "translation")
 
 
-def read_fid_vs_n(root: str | Path = P.ARCHIVE_ROOT) -> dict[str, Any] | None:
+def read_fid_vs_n(root: str | Path = plan.ARCHIVE_ROOT) -> dict[str, Any] | None:
     path = Path(root) / "synthesis" / "fid_vs_n.json"
     return read_json_checked(path, dict, "restore it with git checkout") if path.is_file() else None
 
@@ -217,7 +217,7 @@ def verify_run(
     if through_unfreeze:
         if record["variant"] not in ("spap_c2f", "spap_f2c", "aspp"):
             raise DataError(f"{record['name']} has no pyramid to unfreeze: pick a SPAP or ASPP run")
-        spec = P.parse_name(record["name"])
+        spec = plan.parse_name(record["name"])
         until = min(unfreeze_step(config) + UNFREEZE_MARGIN, spec.total_steps())
         boundaries = spec.boundaries()
         pauses = [b for b in boundaries if b < until] + [until]
@@ -271,7 +271,7 @@ def _gammas(run_dir: Path) -> tuple[float, ...]:
 VERIFICATIONS = "verifications"  # results/study/verifications/<mode>-<run>.json
 
 
-def record_verification(result: Verification, root: str | Path = P.ARCHIVE_ROOT) -> Path:
+def record_verification(result: Verification, root: str | Path = plan.ARCHIVE_ROOT) -> Path:
     """Write one verification's outcome with its provenance (the chapter reads these)."""
     import dataclasses
     from datetime import datetime, timezone
@@ -295,7 +295,7 @@ def record_verification(result: Verification, root: str | Path = P.ARCHIVE_ROOT)
     return out
 
 
-def read_verifications(root: str | Path = P.ARCHIVE_ROOT) -> list[dict[str, Any]]:
+def read_verifications(root: str | Path = plan.ARCHIVE_ROOT) -> list[dict[str, Any]]:
     """Every recorded verification, by file name."""
     fix = "restore it with git checkout, or re-run `python -m spap_lib study verify --through-unfreeze --record`"
     folder = Path(root) / VERIFICATIONS

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 
 from spap_lib.models import CYCLEGAN_LABELS, SNDCGAN_LABELS
 from spap_lib.paper import paper_value, paper_value_or_nan
-from spap_lib.study import plan as P
+from spap_lib.study import plan
 from spap_lib.study.archive import load_recipe_pilots, load_runs, trained_generator
 from spap_lib.study.stats import (
     LEVEL,
@@ -89,8 +89,8 @@ METRICS: dict[str, tuple[Metric, ...]] = {
 def _paper_row(part: str, variant: str, name: str, metric: Metric) -> tuple[str, str, str, str, str]:
     """Where the paper's ``name`` number for ``variant`` sits: (table, method, metric, direction, dataset)."""
     _, direction, dataset = metric.paper
-    labels = SNDCGAN_LABELS if P.PARTS[part].kind == "gan" else CYCLEGAN_LABELS
-    return P.PARTS[part].table, labels[variant], name, direction, dataset
+    labels = SNDCGAN_LABELS if plan.PARTS[part].kind == "gan" else CYCLEGAN_LABELS
+    return plan.PARTS[part].table, labels[variant], name, direction, dataset
 
 
 def paper_basis(part: str, variant: str, metric: Metric) -> str | None:
@@ -135,7 +135,7 @@ def comparisons(runs: list[dict], part: str) -> pd.DataFrame:
     rows = []
     for metric in METRICS[part]:
         values = values_by_variant(runs, metric)
-        for variant in P.PARTS[part].variants:
+        for variant in plan.PARTS[part].variants:
             v = values.get(variant, {})
             row: dict[str, Any] = {"metric": metric.name, "variant": variant, "seeds": len(v)}
             if len(v) >= 2:
@@ -174,13 +174,13 @@ def headline(runs_by_part: dict[str, list[dict]]) -> dict[str, Any]:
         return {
             "verdict": "not yet measured",
             "sentence": (
-                f"Not measured yet: the study has archived {len(runs)} of its {len(P.study_plan(part))} "
+                f"Not measured yet: the study has archived {len(runs)} of its {len(plan.study_plan(part))} "
                 f"{part} runs, {pairs} paired seed(s) of SPAP coarse-to-fine and vanilla; a verdict needs two "
                 "or more (python -m spap_lib study run --resume adds the rest)."
             ),
         }
     r = row.iloc[0]
-    planned = len(P.PARTS[part].seeds)
+    planned = len(plan.PARTS[part].seeds)
     sentence = (
         f"SPAP (coarse-to-fine) against the vanilla SNDCGAN over {int(r.seeds)} paired seeds: FID "
         f"{r.rel * 100:+.1f}% (95% CI {r.rel_low * 100:+.1f}% to {r.rel_high * 100:+.1f}%) where the paper "
@@ -210,7 +210,7 @@ def power_analysis(runs: list[dict], part: str = "synthesis") -> dict[str, Any]:
     """
     metric = METRICS[part][0]
     values = values_by_variant(runs, metric)
-    pilot = [values.get("vanilla", {})[s] for s in P.PILOT_SEEDS if s in values.get("vanilla", {})]
+    pilot = [values.get("vanilla", {})[s] for s in plan.PILOT_SEEDS if s in values.get("vanilla", {})]
     if len(pilot) < 2:
         return {}
     pilot_ci = mean_ci(pilot)
@@ -228,8 +228,8 @@ def power_analysis(runs: list[dict], part: str = "synthesis") -> dict[str, Any]:
         "effect_abs": effect,
         "sd_diff_assumed": sd_assumed,
         "seeds_needed_assumed": seeds_needed(sd_assumed, effect),
-        "seeds_run": len(P.PARTS[part].seeds),
-        "power_at_seeds_run_assumed": power_at(sd_assumed, effect, len(P.PARTS[part].seeds)),
+        "seeds_run": len(plan.PARTS[part].seeds),
+        "power_at_seeds_run_assumed": power_at(sd_assumed, effect, len(plan.PARTS[part].seeds)),
     }
     if len(set(values.get(variant, {})) & set(values.get("vanilla", {}))) >= 2:
         p = paired(values, variant)
@@ -328,9 +328,9 @@ def flatness_text(runs: list[dict], part: str) -> str:
 
 
 def _curve_metrics(part: str) -> dict[str, Any]:
-    if P.PARTS[part].kind == "gan":
+    if plan.PARTS[part].kind == "gan":
         return {"FD-synth": lambda p: p["FD-synth"]}
-    if P.PARTS[part].dataset == "streets":
+    if plan.PARTS[part].dataset == "streets":
         return {
             "L→P pixel acc.": lambda p: p["labels_to_photo"]["pixel_acc"],
             "P→L pixel acc.": lambda p: p["photo_to_labels"]["pixel_acc"],
@@ -347,7 +347,7 @@ def curves_figure(runs: list[dict], part: str) -> Figure:
     fig = Figure(figsize=(5.0 * len(metrics), 3.4), facecolor="white")
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     for ax, (name, get) in zip(axes, metrics.items()):
-        for variant in P.PARTS[part].variants:
+        for variant in plan.PARTS[part].variants:
             curves = [r["curve"] for r in runs if r["variant"] == variant]
             if not curves:
                 continue
@@ -356,12 +356,12 @@ def curves_figure(runs: list[dict], part: str) -> Figure:
             y = np.array([[get(p) for p in c[:n]] for c in curves])
             line = ax.plot(steps, np.median(y, axis=0), label=f"{variant} ({len(curves)})", lw=1.5)
             ax.fill_between(steps, y.min(axis=0), y.max(axis=0), color=line[0].get_color(), alpha=0.15)
-        freeze = P.PARTS[part].overrides
+        freeze = plan.PARTS[part].overrides
         at = freeze.get("freeze_steps") or freeze["freeze_epochs"] * freeze["max_iters_per_epoch"]
         ax.axvline(at, color="grey", lw=0.8, ls="--")
         ax.set_xlabel("training step (dashed: pyramid starts training)")
         ax.set_title(name, fontsize=10)
-        if P.PARTS[part].kind == "gan":
+        if plan.PARTS[part].kind == "gan":
             ax.set_yscale("log")
     axes[0].legend(fontsize=8, title="variant (seeds)", title_fontsize=8)
     fig.tight_layout()
@@ -373,7 +373,7 @@ def run_hours(run: dict) -> dict[str, float]:
     counts the hours a run stood paused while the machine did other work); ``train_wall``: that wall clock;
     ``eval``: scoring, by the wall clock."""
     p = run["provenance"]
-    steps = P.total_steps(config_from_dict(run["config"]))
+    steps = plan.total_steps(config_from_dict(run["config"]))
     return {
         "train": p["median_step_s"] * steps / 3600,
         "train_wall": p["train_wall_s"] / 3600,
@@ -410,7 +410,7 @@ def projected_core_hours(runs: list[dict]) -> float:
     as the mean of the archived runs of its (part, variant), else of its part."""
     done = {r["name"]: _core_hours(r) for r in runs}
     total = 0.0
-    for spec in P.study_plan():
+    for spec in plan.study_plan():
         if spec.name in done:
             total += done[spec.name]
             continue
@@ -420,8 +420,8 @@ def projected_core_hours(runs: list[dict]) -> float:
     return total
 
 
-def runs_by_part(root: str | Path = P.ARCHIVE_ROOT) -> dict[str, list[dict]]:
-    return {part: load_runs(root, part) for part in P.PARTS}
+def runs_by_part(root: str | Path = plan.ARCHIVE_ROOT) -> dict[str, list[dict]]:
+    return {part: load_runs(root, part) for part in plan.PARTS}
 
 
 # --- the chapter -------------------------------------------------------------------------------------------
@@ -471,7 +471,7 @@ def display_comparisons(table: pd.DataFrame, fmt: str) -> pd.DataFrame:
 
 def samples_figure(root: str | Path, part: str, seed: int = 0) -> Figure | None:
     """The archived sample grid of each variant's seed-``seed`` run, side by side, pixels kept sharp."""
-    folders = {v: Path(root) / part / f"{part}-{v}-s{seed}" for v in P.PARTS[part].variants}
+    folders = {v: Path(root) / part / f"{part}-{v}-s{seed}" for v in plan.PARTS[part].variants}
     return sample_grids_figure([(v, f / "samples.png") for v, f in folders.items()], width=3.2)
 
 
@@ -531,7 +531,7 @@ def claims_table(runs: dict[str, list[dict]], brief: bool = False) -> pd.DataFra
     """The paper's claims and ours side by side: its relative change, ours with its 95% CI, the verdict.
     ``brief``: three narrow columns for the book's opening page (the interval's bounds without "%", the seeds
     in brackets after the verdict, "†" for a paper effect on best runs)."""
-    tables = {part: comparisons(runs[part], part) if runs.get(part) else None for part in P.PARTS}
+    tables = {part: comparisons(runs[part], part) if runs.get(part) else None for part in plan.PARTS}
     rows = []
     for part, variant, metric, claim in CLAIMS:
         t = tables[part]
@@ -681,7 +681,7 @@ def scale_table(runs: dict[str, list[dict]]) -> pd.DataFrame:
     """Each effect measured at both scales (the 64 px part's variants and metrics), a row per scale."""
     rows = []
     part64 = SCALES[1][0]
-    for variant in P.PARTS[part64].variants[1:]:
+    for variant in plan.PARTS[part64].variants[1:]:
         for metric in METRICS[part64]:
             for part, pooled in SCALES:
                 if metric not in METRICS[part]:
@@ -692,7 +692,7 @@ def scale_table(runs: dict[str, list[dict]]) -> pd.DataFrame:
                     {
                         "variant": variant,
                         "metric": metric.name,
-                        "image size": f"{P.PARTS[part].image_size} px",
+                        "image size": f"{plan.PARTS[part].image_size} px",
                         "pyramid map": pooled,
                         "seeds": len(rel),
                         "rel": None if ci is None else ci.mean,
@@ -764,8 +764,8 @@ def scale_sentence(runs: dict[str, list[dict]]) -> str:
         + ("includes" if covers else "excludes")
         + " the paper's effect."
         + (
-            f" Provisional: {ci.n} of the {len(P.PARTS[SCALES[1][0]].seeds)} planned seeds at 64 px."
-            if ci.n < len(P.PARTS[SCALES[1][0]].seeds)
+            f" Provisional: {ci.n} of the {len(plan.PARTS[SCALES[1][0]].seeds)} planned seeds at 64 px."
+            if ci.n < len(plan.PARTS[SCALES[1][0]].seeds)
             else ""
         )
     )
@@ -811,14 +811,14 @@ def seed_spread(runs: dict[str, list[dict]]) -> pd.DataFrame:
     rows = []
     for part, _ in SCALES:
         values = values_by_variant(runs.get(part, []), METRICS[part][0])
-        for variant in P.PARTS[part].variants:
+        for variant in plan.PARTS[part].variants:
             v = list(values.get(variant, {}).values())
             if len(v) < 2:
                 continue
             ci = mean_ci(v)
             rows.append(
                 {
-                    "image size": f"{P.PARTS[part].image_size} px",
+                    "image size": f"{plan.PARTS[part].image_size} px",
                     "variant": variant,
                     "seeds": len(v),
                     "mean FID": ci.mean,
@@ -857,11 +857,11 @@ def spread_sentence(runs: dict[str, list[dict]]) -> str:
 # --- precision / recall / density / coverage of the archived 32 px generators ---------------------------------
 
 
-def prdc32_table(root: str | Path = P.ARCHIVE_ROOT) -> pd.DataFrame | None:
+def prdc32_table(root: str | Path = plan.ARCHIVE_ROOT) -> pd.DataFrame | None:
     """FID and precision/recall/density/coverage of every archived 32 px generator (seed 0 per variant)."""
     from spap_lib.io import read_json
 
-    path = Path(root) / P.SYNTHESIS.name / "prdc.json"
+    path = Path(root) / plan.SYNTHESIS.name / "prdc.json"
     if not path.is_file():
         return None
     rows = [
@@ -879,16 +879,16 @@ def prdc32_table(root: str | Path = P.ARCHIVE_ROOT) -> pd.DataFrame | None:
 # --- Table 2's segmenter: the ceiling of labels->photo ------------------------------------------------------
 
 
-def segmenter_ceiling(root: str | Path = P.ARCHIVE_ROOT) -> dict[str, Any] | None:
+def segmenter_ceiling(root: str | Path = plan.ARCHIVE_ROOT) -> dict[str, Any] | None:
     """The archived study segmenter's FCN scores on the real test photos (what a perfect labels->photo
     translation would score), or None before it is trained."""
     from spap_lib.io import read_json
 
-    path = Path(root) / P.STREETS.name / "segmenter.json"
+    path = Path(root) / plan.STREETS.name / "segmenter.json"
     return read_json(path) if path.is_file() else None
 
 
-def verifications_table(root: str | Path = P.ARCHIVE_ROOT) -> pd.DataFrame:
+def verifications_table(root: str | Path = plan.ARCHIVE_ROOT) -> pd.DataFrame:
     """The recorded ``study verify --record`` outcomes: what was re-trained and whether it matched."""
     from spap_lib.study.archive import read_verifications
 
@@ -955,7 +955,7 @@ def compute_by_version(runs: dict[str, list[dict]]) -> pd.DataFrame:
         ("version 3: Table 1 at 64 px, Table 2", ("synthesis64", "streets"), 18.0),
     ):
         done = [r for p in parts for r in runs.get(p, [])]
-        planned = sum(len(P.study_plan(p)) for p in parts)
+        planned = sum(len(plan.study_plan(p)) for p in parts)
         spent = compute_spent(done) if done else {"core_hours": 0.0}
         rows.append(
             {
@@ -977,18 +977,18 @@ def recipe_label(run: dict) -> str:
     return f"width {c['width']:g}, {c['steps']:,} steps"
 
 
-def recipe_candidates(root: str | Path = P.ARCHIVE_ROOT) -> list[tuple[dict, Path, bool]]:
+def recipe_candidates(root: str | Path = plan.ARCHIVE_ROOT) -> list[tuple[dict, Path, bool]]:
     """(run record, its folder, in the plan) of every 64 px recipe candidate: those kept under
     ``RECIPE_PILOTS`` and the plan's own ``synthesis64-vanilla-s0`` (the pilot of the recipe the plan holds),
     if archived."""
-    name = f"{P.SYNTHESIS_64.name}-vanilla-s0"
-    chosen = [r for r in load_runs(root, P.SYNTHESIS_64.name) if r["name"] == name]
+    name = f"{plan.SYNTHESIS_64.name}-vanilla-s0"
+    chosen = [r for r in load_runs(root, plan.SYNTHESIS_64.name) if r["name"] == name]
     return [(r, folder, False) for folder, r in load_recipe_pilots(root)] + [
-        (r, Path(root) / P.SYNTHESIS_64.name / name, True) for r in chosen
+        (r, Path(root) / plan.SYNTHESIS_64.name / name, True) for r in chosen
     ]
 
 
-def recipe_table(root: str | Path = P.ARCHIVE_ROOT) -> pd.DataFrame | None:
+def recipe_table(root: str | Path = plan.ARCHIVE_ROOT) -> pd.DataFrame | None:
     """The 64 px recipe candidates (vanilla, seed 0) side by side: FID at 60/80/100% of training, its change
     over the last 20%, precision and recall, the step time, the core-hours one run took, and whether it is the
     plan's recipe; None before any."""
@@ -1024,7 +1024,7 @@ def display_recipes(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def recipe_figure(root: str | Path = P.ARCHIVE_ROOT) -> Figure | None:
+def recipe_figure(root: str | Path = plan.ARCHIVE_ROOT) -> Figure | None:
     """The archived samples of every 64 px recipe candidate, side by side."""
     panels = [
         (recipe_label(run) + (" (the plan's)" if chosen else ""), folder / "samples.png")
@@ -1033,7 +1033,7 @@ def recipe_figure(root: str | Path = P.ARCHIVE_ROOT) -> Figure | None:
     return sample_grids_figure(panels)
 
 
-def recipe_sentence(root: str | Path = P.ARCHIVE_ROOT) -> str:
+def recipe_sentence(root: str | Path = plan.ARCHIVE_ROOT) -> str:
     """Which 64 px recipe candidate reached the lowest final FID, whether any candidate's vanilla beat the
     32 px vanilla run of the same seed (the bar the recipe had to clear), and what the plan's pair on all its
     seeds would cost at each candidate.
@@ -1046,7 +1046,9 @@ def recipe_sentence(root: str | Path = P.ARCHIVE_ROOT) -> str:
         return "No 64 px recipe candidate is archived yet."
     best = table["FID at 100%"].idxmin()
     chosen = table.index[table["in the plan"] == "yes"]
-    ref32 = [r for r in load_runs(root, P.SYNTHESIS.name) if r["name"] == f"{P.SYNTHESIS.name}-vanilla-s0"]
+    ref32 = [
+        r for r in load_runs(root, plan.SYNTHESIS.name) if r["name"] == f"{plan.SYNTHESIS.name}-vanilla-s0"
+    ]
     text = (
         f"Of the {len(table)} recipes tried (vanilla, seed 0), {best} reached the lowest final FID, "
         f"{table.loc[best, 'FID at 100%']:.1f}"
@@ -1065,11 +1067,11 @@ def recipe_sentence(root: str | Path = P.ARCHIVE_ROOT) -> str:
     if not len(chosen):
         return text + ". No candidate is in the plan yet."
     text += f". The plan uses {chosen[0]}"
-    pair = {r["variant"]: r for r in load_runs(root, P.SYNTHESIS_64.name) if r["seed"] == 0}
+    pair = {r["variant"]: r for r in load_runs(root, plan.SYNTHESIS_64.name) if r["seed"] == 0}
     if {"vanilla", "spap_c2f"} <= set(pair):
         base = _core_hours(pair["vanilla"])
         pair_hours = base + _core_hours(pair["spap_c2f"])
-        n = len(P.SYNTHESIS_64.seeds)
+        n = len(plan.SYNTHESIS_64.seeds)
         costs = ", ".join(
             f"{recipe} {pair_hours * table.loc[recipe, 'core hours'] / base * n:.0f}"
             for recipe in table.index

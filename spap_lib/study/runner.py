@@ -45,7 +45,7 @@ from spap_lib.metrics import (
 from spap_lib.metrics.frechet import frechet_distance_to
 from spap_lib.metrics.prdc import prdc
 from spap_lib.reports.evaluate import fcn_score, paired_test_set, translate
-from spap_lib.study import plan as P
+from spap_lib.study import plan
 from spap_lib.training import load_generators, sample, train
 from spap_lib.training.config import config_to_dict
 from spap_lib.training.rundir import CHECKPOINT, git_commit, git_dirty, load_checkpoint, read_log
@@ -56,22 +56,22 @@ STATE_FILE = "study_state.json"
 # --- shared inputs -----------------------------------------------------------------------------------------
 
 
-def part_folder(part: str, data_root: str | Path = P.DATA_ROOT) -> Path:
+def part_folder(part: str, data_root: str | Path = plan.DATA_ROOT) -> Path:
     """The synthetic dataset a part trains on, rendered at its size (synthesized on first use)."""
-    p = P.PARTS[part]
+    p = plan.PARTS[part]
     size = p.overrides["image_size"] if p.kind == "gan" else p.overrides["load_size"]
     return synthesize(p.dataset, data_root, size=size, n=p.overrides["data_n"], seed=0)
 
 
-def face_folder(data_root: str | Path = P.DATA_ROOT, part: str = "synthesis") -> Path:
+def face_folder(data_root: str | Path = plan.DATA_ROOT, part: str = "synthesis") -> Path:
     return part_folder(part, data_root)
 
 
-def facade_folder(data_root: str | Path = P.DATA_ROOT) -> Path:
+def facade_folder(data_root: str | Path = plan.DATA_ROOT) -> Path:
     return part_folder("translation", data_root)
 
 
-def face_reference(kind: str, data_root: str | Path = P.DATA_ROOT, part: str = "synthesis"):
+def face_reference(kind: str, data_root: str | Path = plan.DATA_ROOT, part: str = "synthesis"):
     """(backbone, reference statistics) of the first ``FID_N_REFERENCE`` training faces of a synthesis part;
     kind inception|synth.
 
@@ -80,11 +80,11 @@ def face_reference(kind: str, data_root: str | Path = P.DATA_ROOT, part: str = "
     """
     folder = face_folder(data_root, part)
     bb = select_backbone(kind, root=data_root)
-    files = FaceDataset(folder, split="train").paths[: P.FID_N_REFERENCE]
-    if len(files) < P.FID_N_REFERENCE:
-        raise ConfigError(f"{folder} has {len(files)} training faces, the study needs {P.FID_N_REFERENCE}")
-    name = f"{folder.name}-first{P.FID_N_REFERENCE}"
-    size = P.PARTS[part].image_size
+    files = FaceDataset(folder, split="train").paths[: plan.FID_N_REFERENCE]
+    if len(files) < plan.FID_N_REFERENCE:
+        raise ConfigError(f"{folder} has {len(files)} training faces, the study needs {plan.FID_N_REFERENCE}")
+    name = f"{folder.name}-first{plan.FID_N_REFERENCE}"
+    size = plan.PARTS[part].image_size
     return bb, reference_stats(bb, name, "train", size, files=files, root=data_root)
 
 
@@ -95,18 +95,18 @@ def segmenter_recipe():
     """The book's cpu segmenter recipe at the streets part's size."""
     from spap_lib.reports.evaluate import segmenter_config
 
-    return segmenter_config(P.STREETS.dataset, "cpu", P.STREETS.image_size)
+    return segmenter_config(plan.STREETS.dataset, "cpu", plan.STREETS.image_size)
 
 
 def study_segmenter(
-    archive_root: str | Path = P.ARCHIVE_ROOT, data_root: str | Path = P.DATA_ROOT, train=False
+    archive_root: str | Path = plan.ARCHIVE_ROOT, data_root: str | Path = plan.DATA_ROOT, train=False
 ):
     """The segmenter that scores the streets part (Table 2's labels->photo FCN score): the book's cpu recipe,
     trained once on the part's training pairs and archived with the study (``train=True`` trains it if the
     archive lacks it; runs only read it, so every run is scored by the same network)."""
     from spap_lib.metrics import load_segmenter
 
-    p = P.STREETS
+    p = plan.STREETS
     try:
         return load_segmenter(
             Path(archive_root) / p.name,
@@ -125,11 +125,11 @@ def study_segmenter(
         ) from exc
 
 
-def prepare(data_root: str | Path = P.DATA_ROOT, parts: tuple[str, ...] = tuple(P.PARTS)) -> None:
+def prepare(data_root: str | Path = plan.DATA_ROOT, parts: tuple[str, ...] = tuple(plan.PARTS)) -> None:
     """Data and reference statistics every run reads (computed once, before workers start)."""
     for part in parts:
         part_folder(part, data_root)
-        if P.PARTS[part].kind == "gan":
+        if plan.PARTS[part].kind == "gan":
             face_reference("synth", data_root, part)  # the Inception statistics are a job (REFERENCE_JOB)
 
 
@@ -137,7 +137,7 @@ def prepare(data_root: str | Path = P.DATA_ROOT, parts: tuple[str, ...] = tuple(
 
 
 def _generated_features(G: torch.nn.Module, n: int, bb) -> np.ndarray:
-    return image_features(to_uint8(sample(G, n, seed=P.SAMPLE_SEED)), bb)
+    return image_features(to_uint8(sample(G, n, seed=plan.SAMPLE_SEED)), bb)
 
 
 def score_synthesis(
@@ -172,7 +172,7 @@ def score_synthesis(
 def score_translation(run_dir: Path, data_root: str | Path, part: str = "translation", segmenter=None):
     """Both directions on the paired test split: PSNR/SSIM (facades, Table 3's protocol) or FCN scores
     (streets, Table 2's: photo->labels by colour, labels->photo by ``segmenter`` on the translated photo)."""
-    p = P.PARTS[part]
+    p = plan.PARTS[part]
     gens = load_generators(run_dir)
     A, B = paired_test_set(part_folder(part, data_root), p.image_size, None)
     fake_b, fake_a = to_uint8(translate(gens["G_AB"], A)), to_uint8(translate(gens["G_BA"], B))
@@ -239,17 +239,17 @@ def _save_state(run_dir: Path, state: dict) -> None:
 
 
 def run_one(
-    spec: P.RunSpec,
-    archive_root: str | Path = P.ARCHIVE_ROOT,
-    work_root: str | Path = P.WORK_ROOT,
-    data_root: str | Path = P.DATA_ROOT,
+    spec: plan.RunSpec,
+    archive_root: str | Path = plan.ARCHIVE_ROOT,
+    work_root: str | Path = plan.WORK_ROOT,
+    data_root: str | Path = plan.DATA_ROOT,
 ) -> Path:
     """Train, score and archive one run (resuming whatever an earlier attempt finished)."""
     out = Path(archive_root) / spec.part / spec.name
     if (out / "run.json").is_file():
         return out
     config = spec.config()
-    if Path(data_root) != Path(P.DATA_ROOT):  # training reads the synthetic data from the same root
+    if Path(data_root) != Path(plan.DATA_ROOT):  # training reads the synthetic data from the same root
         config = dataclasses.replace(config, data_root=str(data_root))
     run_dir = Path(work_root) / "runs" / spec.name
     state_path = run_dir / STATE_FILE
@@ -259,18 +259,18 @@ def run_one(
     # the code this run started with (a resumed run keeps its first start's record)
     state.setdefault("code", {"git_commit": git_commit(), "git_dirty": git_dirty()})
     done = {p["step"] for p in state["curve"]}
-    part = P.PARTS[spec.part]
+    part = plan.PARTS[spec.part]
     total = spec.total_steps()
-    pilot_fid_at = round(total * P.PILOT_FID_AT) if part.version < 3 and spec.is_pilot else None
+    pilot_fid_at = round(total * plan.PILOT_FID_AT) if part.version < 3 and spec.is_pilot else None
     fid_steps = spec.fid_steps()
     curve_steps = spec.curve_steps()
     segmenter = study_segmenter(archive_root, data_root) if part.dataset == "streets" else None
     for step in spec.boundaries():
-        if step in done or (step == P.VERIFY_STEPS and "verify" in state):
+        if step in done or (step == plan.VERIFY_STEPS and "verify" in state):
             continue
         train(config, run_dir, until_step=step)
         t0 = time.perf_counter()
-        if step == P.VERIFY_STEPS:
+        if step == plan.VERIFY_STEPS:
             state["verify"] = {
                 "steps": step,
                 "weights": weights_digest(run_dir),
@@ -278,7 +278,7 @@ def run_one(
             }
         if step in curve_steps:
             if part.kind == "gan":
-                point = score_synthesis(run_dir, "synth", P.CURVE_N, data_root, spec.part)
+                point = score_synthesis(run_dir, "synth", plan.CURVE_N, data_root, spec.part)
                 point = {
                     "step": step,
                     point["metric"]: point["value"],
@@ -286,13 +286,18 @@ def run_one(
                 }
                 if step == pilot_fid_at:
                     state["fid_at"] = {
-                        "fraction": P.PILOT_FID_AT,
+                        "fraction": plan.PILOT_FID_AT,
                         "step": step,
-                        **score_synthesis(run_dir, "inception", P.FID_N_GENERATED, data_root),
+                        **score_synthesis(run_dir, "inception", plan.FID_N_GENERATED, data_root),
                     }
                 if step in fid_steps:  # FID over training; the last one, with PRDC, is the final score
                     fid = score_synthesis(
-                        run_dir, "inception", P.FID_N_GENERATED, data_root, spec.part, with_prdc=step == total
+                        run_dir,
+                        "inception",
+                        plan.FID_N_GENERATED,
+                        data_root,
+                        spec.part,
+                        with_prdc=step == total,
                     )
                     state.setdefault("fid_curve", []).append({"step": step, **fid})
             else:
@@ -304,7 +309,7 @@ def run_one(
     if part.kind == "gan" and fid_steps:
         final = {k: v for k, v in state["fid_curve"][-1].items() if k != "step"}
     elif part.kind == "gan":
-        final = score_synthesis(run_dir, "inception", P.FID_N_GENERATED, data_root)
+        final = score_synthesis(run_dir, "inception", plan.FID_N_GENERATED, data_root)
     else:
         final = {k: v for k, v in state["curve"][-1].items() if k != "step"}
     state["eval_s"] += time.perf_counter() - t0
@@ -315,10 +320,10 @@ def write_archive(spec, config, run_dir: Path, state: dict, final: dict, out: Pa
     """The run's archive folder (run.json, samples.png, G weights for archived seeds), moved in atomically."""
     summary = json.loads((run_dir / "summary.json").read_text())
     record = {
-        "study_version": P.STUDY_VERSION,
+        "study_version": plan.STUDY_VERSION,
         "name": spec.name,
         "part": spec.part,
-        "table": P.PARTS[spec.part].table,
+        "table": plan.PARTS[spec.part].table,
         "variant": spec.variant,
         "seed": spec.seed,
         "config": config_to_dict(config),
@@ -351,9 +356,9 @@ def write_archive(spec, config, run_dir: Path, state: dict, final: dict, out: Pa
         samples = sorted((run_dir / "samples").glob("*.png"))
         if samples:
             shutil.copyfile(samples[-1], tmp / "samples.png")
-        if spec.seed in P.PARTS[spec.part].weights_seeds:
+        if spec.seed in plan.PARTS[spec.part].weights_seeds:
             ckpt = load_checkpoint(run_dir / CHECKPOINT)
-            nets = ("G",) if P.PARTS[spec.part].kind == "gan" else ("G_AB", "G_BA")
+            nets = ("G",) if plan.PARTS[spec.part].kind == "gan" else ("G_AB", "G_BA")
             half = {
                 k: {n: t.half() if t.is_floating_point() else t for n, t in ckpt[k].items()} for k in nets
             }
@@ -372,9 +377,9 @@ def write_archive(spec, config, run_dir: Path, state: dict, final: dict, out: Pa
 
 
 def fid_vs_n(
-    archive_root: str | Path = P.ARCHIVE_ROOT,
-    work_root: str | Path = P.WORK_ROOT,
-    data_root: str | Path = P.DATA_ROOT,
+    archive_root: str | Path = plan.ARCHIVE_ROOT,
+    work_root: str | Path = plan.WORK_ROOT,
+    data_root: str | Path = plan.DATA_ROOT,
 ) -> Path:
     """FID and KID of one trained run at n = ``FID_VS_N`` generated images (the first n of one sample set),
     and of held-out real faces, against the same reference: how far a small-n FID is from the large-n value.
@@ -382,15 +387,15 @@ def fid_vs_n(
     out = Path(archive_root) / "synthesis" / "fid_vs_n.json"
     if out.is_file():
         return out
-    run_dir = Path(work_root) / "runs" / P.FID_VS_N_RUN
+    run_dir = Path(work_root) / "runs" / plan.FID_VS_N_RUN
     if not (run_dir / "summary.json").is_file():
-        raise ConfigError(f"{P.FID_VS_N_RUN} is not trained yet: run the study first")
+        raise ConfigError(f"{plan.FID_VS_N_RUN} is not trained yet: run the study first")
     t0 = time.perf_counter()
     bb, ref = face_reference("inception", data_root)
     G = load_generators(run_dir)["G"]
-    feats = _generated_features(G, max(P.FID_VS_N), bb)
+    feats = _generated_features(G, max(plan.FID_VS_N), bb)
     rows = []
-    for n in P.FID_VS_N:
+    for n in plan.FID_VS_N:
         rows.append(
             {
                 "images": "generated",
@@ -410,10 +415,10 @@ def fid_vs_n(
         }
     )
     record = {
-        "study_version": P.STUDY_VERSION,
-        "run": P.FID_VS_N_RUN,
+        "study_version": plan.STUDY_VERSION,
+        "run": plan.FID_VS_N_RUN,
         "n_reference": ref.n,
-        "sample_seed": P.SAMPLE_SEED,
+        "sample_seed": plan.SAMPLE_SEED,
         **bb.describe(),
         "rows": rows,
         "provenance": job_provenance(t0),
@@ -442,26 +447,26 @@ def reference_job(part: str) -> str:
 
 
 def segmenter_archived(archive_root: str | Path) -> bool:
-    return (Path(archive_root) / P.STREETS.name / "segmenter.json").is_file()
+    return (Path(archive_root) / plan.STREETS.name / "segmenter.json").is_file()
 
 
-def pending(specs: list[P.RunSpec], archive_root: str | Path) -> list[str]:
+def pending(specs: list[plan.RunSpec], archive_root: str | Path) -> list[str]:
     """Jobs still to do, in order: per part the reference statistics (a no-op once cached) or the segmenter,
     then the runs, then FID against n."""
     todo = [s for s in specs if not (Path(archive_root) / s.part / s.name / "run.json").is_file()]
     names = [s.name for s in todo]
     for part in reversed(list(dict.fromkeys(s.part for s in todo))):
-        if P.PARTS[part].kind == "gan":
+        if plan.PARTS[part].kind == "gan":
             names.insert(0, reference_job(part))
-        elif P.PARTS[part].dataset == "streets" and not segmenter_archived(archive_root):
+        elif plan.PARTS[part].dataset == "streets" and not segmenter_archived(archive_root):
             names.insert(0, SEGMENTER_JOB)
     if (
-        any(s.part in (P.SYNTHESIS.name, P.SYNTHESIS_64.name) for s in specs)
+        any(s.part in (plan.SYNTHESIS.name, plan.SYNTHESIS_64.name) for s in specs)
         and not prdc_path(archive_root).is_file()
     ):
         names.append(PRDC_JOB)  # after the runs: it needs the 32 px Inception statistics, computed once
     if (
-        any(s.name == P.FID_VS_N_RUN for s in specs)
+        any(s.name == plan.FID_VS_N_RUN for s in specs)
         and not (Path(archive_root) / "synthesis" / "fid_vs_n.json").is_file()
     ):
         names.append(FID_VS_N_JOB)
@@ -472,7 +477,7 @@ PRDC_JOB = "prdc-synthesis"  # precision/recall/density/coverage of the archived
 
 
 def prdc_path(archive_root: str | Path) -> Path:
-    return Path(archive_root) / P.SYNTHESIS.name / "prdc.json"
+    return Path(archive_root) / plan.SYNTHESIS.name / "prdc.json"
 
 
 def archive_prdc(archive_root: str | Path, data_root: str | Path) -> Path:
@@ -482,27 +487,27 @@ def archive_prdc(archive_root: str | Path, data_root: str | Path) -> Path:
     from spap_lib.study.archive import trained_generator
 
     t0 = time.perf_counter()
-    bb, ref = face_reference("inception", data_root, P.SYNTHESIS.name)
+    bb, ref = face_reference("inception", data_root, plan.SYNTHESIS.name)
     rows = []
-    for variant in P.SYNTHESIS.variants:
-        for seed in P.SYNTHESIS.weights_seeds:
-            G = trained_generator(archive_root, variant, seed, P.SYNTHESIS.name)
+    for variant in plan.SYNTHESIS.variants:
+        for seed in plan.SYNTHESIS.weights_seeds:
+            G = trained_generator(archive_root, variant, seed, plan.SYNTHESIS.name)
             if G is None:
                 continue
-            feats = _generated_features(G, P.FID_N_GENERATED, bb)
+            feats = _generated_features(G, plan.FID_N_GENERATED, bb)
             res = fd_from_features(feats, ref, bb)
             rows.append(
                 {
                     "variant": variant,
                     "seed": seed,
                     "FID": res.value,
-                    "prdc": prdc(ref.feats[: P.FID_N_GENERATED], feats),
+                    "prdc": prdc(ref.feats[: plan.FID_N_GENERATED], feats),
                 }
             )
     record = {
-        "study_version": P.STUDY_VERSION,
-        "part": P.SYNTHESIS.name,
-        "sample_seed": P.SAMPLE_SEED,
+        "study_version": plan.STUDY_VERSION,
+        "part": plan.SYNTHESIS.name,
+        "sample_seed": plan.SAMPLE_SEED,
         **bb.describe(),
         "rows": rows,
         "provenance": job_provenance(t0),
@@ -517,10 +522,10 @@ def archive_segmenter(archive_root: str | Path, data_root: str | Path) -> Path:
     ceiling of the labels->photo FCN score (``segmenter.json``, written last)."""
     t0 = time.perf_counter()
     seg = study_segmenter(archive_root, data_root, train=True)
-    A, B = paired_test_set(part_folder("streets", data_root), P.STREETS.image_size, None)
-    out = Path(archive_root) / P.STREETS.name / "segmenter.json"
+    A, B = paired_test_set(part_folder("streets", data_root), plan.STREETS.image_size, None)
+    out = Path(archive_root) / plan.STREETS.name / "segmenter.json"
     record = {
-        "study_version": P.STUDY_VERSION,
+        "study_version": plan.STUDY_VERSION,
         "name": SEGMENTER_NAME,
         "n_pairs": len(A),
         "real_photos": fcn_score("labels_to_photo", to_uint8(A), to_uint8(B), seg.predict),
@@ -532,11 +537,11 @@ def archive_segmenter(archive_root: str | Path, data_root: str | Path) -> Path:
 
 
 def run_study(
-    specs: list[P.RunSpec],
+    specs: list[plan.RunSpec],
     jobs: int = 2,
-    archive_root: str | Path = P.ARCHIVE_ROOT,
-    work_root: str | Path = P.WORK_ROOT,
-    data_root: str | Path = P.DATA_ROOT,
+    archive_root: str | Path = plan.ARCHIVE_ROOT,
+    work_root: str | Path = plan.WORK_ROOT,
+    data_root: str | Path = plan.DATA_ROOT,
     log=print,
 ) -> list[str]:
     """Run every pending run of ``specs`` with ``jobs`` one-thread workers; return the names that failed."""
@@ -560,8 +565,8 @@ def run_study(
 
     def ready(name: str) -> bool:
         if name == FID_VS_N_JOB:
-            return (Path(archive_root) / "synthesis" / P.FID_VS_N_RUN / "run.json").is_file()
-        if name.startswith(f"{P.STREETS.name}-"):  # scored by the archived segmenter
+            return (Path(archive_root) / "synthesis" / plan.FID_VS_N_RUN / "run.json").is_file()
+        if name.startswith(f"{plan.STREETS.name}-"):  # scored by the archived segmenter
             return segmenter_archived(archive_root)
         return True
 
@@ -616,13 +621,13 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(description="one run of the study (used by `study run`)")
     ap.add_argument("name")
-    ap.add_argument("--archive-root", default=P.ARCHIVE_ROOT)
-    ap.add_argument("--work-root", default=P.WORK_ROOT)
-    ap.add_argument("--data-root", default=P.DATA_ROOT)
+    ap.add_argument("--archive-root", default=plan.ARCHIVE_ROOT)
+    ap.add_argument("--work-root", default=plan.WORK_ROOT)
+    ap.add_argument("--data-root", default=plan.DATA_ROOT)
     args = ap.parse_args(argv)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     try:
-        references = {reference_job(p): p for p, part in P.PARTS.items() if part.kind == "gan"}
+        references = {reference_job(p): p for p, part in plan.PARTS.items() if part.kind == "gan"}
         if args.name in references:
             path = face_reference("inception", args.data_root, references[args.name])[1].path
         elif args.name == PRDC_JOB:
@@ -632,7 +637,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.name == FID_VS_N_JOB:
             path = fid_vs_n(args.archive_root, args.work_root, args.data_root)
         else:
-            path = run_one(P.parse_name(args.name), args.archive_root, args.work_root, args.data_root)
+            path = run_one(plan.parse_name(args.name), args.archive_root, args.work_root, args.data_root)
     except SpapError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

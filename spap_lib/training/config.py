@@ -207,7 +207,7 @@ class RecipeSpec:
     config: type  # its config dataclass (the defaults are the paper's recipe)
     # "module:function" of its trainer, imported by spap_lib.training: the trainers import this module
     trainer: str
-    dataset_kind: str  # the datasets it trains on (spap_lib.data.registry): "gan" or "cyclegan" (pairs)
+    dataset_kind: str  # the kind of datasets it trains on (spap_lib.data.registry): "synthesis" or "translation"
     run_fields: tuple[str, ...]  # config fields that tell its runs apart in a run folder's name
     book_prefix: str  # first word of its run names in the book (the CLI's is ``name``)
     notebook: str  # the notebook (notebooks/) that trains and evaluates one run in the book
@@ -221,7 +221,7 @@ RECIPE_SPECS: dict[str, RecipeSpec] = {
             "SNDCGAN",
             GANConfig,
             "spap_lib.training.gan:train_gan",
-            "gan",
+            "synthesis",
             ("variant",),
             "sndcgan",
             "train_sndcgan.ipynb",
@@ -231,7 +231,7 @@ RECIPE_SPECS: dict[str, RecipeSpec] = {
             "CycleGAN",
             CycleGANConfig,
             "spap_lib.training.cyclegan:train_cyclegan",
-            "cyclegan",
+            "translation",
             ("dataset", "variant"),
             "cyclegan",
             "train_cyclegan.ipynb",
@@ -241,7 +241,7 @@ RECIPE_SPECS: dict[str, RecipeSpec] = {
             "Pix2Pix",
             Pix2PixConfig,
             "spap_lib.training.pix2pix:train_pix2pix",
-            "cyclegan",
+            "translation",
             ("dataset", "direction"),
             "pix2pix",
             "train_cyclegan.ipynb",
@@ -251,7 +251,7 @@ RECIPE_SPECS: dict[str, RecipeSpec] = {
             "SCAN",
             SCANConfig,
             "spap_lib.training.scan:train_scan",
-            "cyclegan",
+            "translation",
             ("dataset",),
             "scan",
             "train_cyclegan.ipynb",

@@ -93,7 +93,7 @@ class PresetSpec:
     segmenter: str  # Table 2's segmenter recipe (spap_lib.metrics.segmenter.PRESETS)
     segmenter_overrides: dict[str, Any] = field(hash=False)  # its fields changed (size is the run's)
     book_gan_seeds: tuple[int, ...]  # seeds per SNDCGAN variant (Table 1 reports best and median over runs)
-    book_translation: tuple[str, ...] = datasets_of("cyclegan")  # translation datasets the book trains
+    book_translation: tuple[str, ...] = datasets_of("translation")  # translation datasets the book trains
 
 
 PRESET_SPECS: dict[str, PresetSpec] = {

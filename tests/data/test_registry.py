@@ -17,13 +17,13 @@ def test_every_entry_matches_the_paper_tables_and_the_synthetic_sets():
         if spec.kind == "cyclegan":
             assert {r["direction"] for r in mine} == set(spec.directions)
             assert set(spec.directions.values()) == {"G_AB", "G_BA"}
-    assert datasets_of("gan") == ("faces",)
-    assert datasets_of("cyclegan") == ("streets", "maps", "facades")
+    assert datasets_of("synthesis") == ("faces",)
+    assert datasets_of("translation") == ("streets", "maps", "facades")
     assert [n for n, s in DATASETS.items() if s.needs_segmenter] == ["streets"]
 
 
 def test_unknown_or_wrong_kind_is_a_one_line_error():
     with pytest.raises(ConfigError, match="choose one of faces"):
-        dataset_spec("celeba", "gan")
-    with pytest.raises(ConfigError, match="unknown cyclegan dataset 'faces'"):
-        dataset_spec("faces", "cyclegan")
+        dataset_spec("celeba", "synthesis")
+    with pytest.raises(ConfigError, match="unknown translation dataset 'faces'"):
+        dataset_spec("faces", "translation")

@@ -147,13 +147,13 @@ ROWS = [
     refused(
         "unknown-dataset",
         train("--dataset", "cityscape", kind="cyclegan"),
-        r"unknown cyclegan dataset 'cityscape'",
+        r"unknown translation dataset 'cityscape'",
         r"choose one of streets, maps, facades",
     ),
     refused(
         "gan-dataset-for-cyclegan",
         train("--dataset", "faces", kind="cyclegan"),
-        r"unknown cyclegan dataset 'faces'",
+        r"unknown translation dataset 'faces'",
         r"choose one of",
     ),
     refused("unknown-key", train("--set", "stpes=10"), r"unknown gan config key 'stpes'", r"--show-config"),

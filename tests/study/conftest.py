@@ -7,10 +7,9 @@ from dataclasses import replace
 import pytest
 import torch
 
-import spap_lib.study.plan as P
-import spap_lib.study.runner as R
 from spap_lib.metrics.backbones import Backbone
 from spap_lib.metrics.segmenter import preset as segmenter_preset
+from spap_lib.study import plan, runner
 
 
 def _tiny_backbone(kind: str, root=None) -> Backbone:
@@ -36,7 +35,7 @@ def _tiny_backbone(kind: str, root=None) -> Backbone:
 def tiny_study(monkeypatch, tmp_path):
     """The study plan shrunk to seconds; returns (archive_root, work_root, data_root)."""
     syn = dict(
-        P.SYNTHESIS.overrides,
+        plan.SYNTHESIS.overrides,
         steps=40,
         freeze_steps=16,
         data_n=120,
@@ -47,7 +46,7 @@ def tiny_study(monkeypatch, tmp_path):
         n_samples=4,
     )
     tra = dict(
-        P.TRANSLATION.overrides,
+        plan.TRANSLATION.overrides,
         n_epochs=1,
         n_epochs_decay=1,
         freeze_epochs=1,
@@ -62,17 +61,19 @@ def tiny_study(monkeypatch, tmp_path):
         checkpoint_every=20,
     )
     parts = {
-        "synthesis": replace(P.SYNTHESIS, overrides=syn, seeds=(0, 1, 2)),
-        "translation": replace(P.TRANSLATION, overrides=tra, seeds=(0, 1, 2)),
-        "synthesis64": replace(P.SYNTHESIS_64, overrides={**syn, "image_size": 24}, seeds=(0, 1)),
-        "streets": replace(P.STREETS, overrides={**tra, "dataset": "streets"}, seeds=(0, 1)),
+        "synthesis": replace(plan.SYNTHESIS, overrides=syn, seeds=(0, 1, 2)),
+        "translation": replace(plan.TRANSLATION, overrides=tra, seeds=(0, 1, 2)),
+        "synthesis64": replace(plan.SYNTHESIS_64, overrides={**syn, "image_size": 24}, seeds=(0, 1)),
+        "streets": replace(plan.STREETS, overrides={**tra, "dataset": "streets"}, seeds=(0, 1)),
     }
-    monkeypatch.setattr(P, "SYNTHESIS", parts["synthesis"])
-    monkeypatch.setattr(P, "TRANSLATION", parts["translation"])
-    monkeypatch.setattr(P, "SYNTHESIS_64", parts["synthesis64"])
-    monkeypatch.setattr(P, "STREETS", parts["streets"])
-    monkeypatch.setattr(P, "PARTS", parts)
-    monkeypatch.setattr(R, "segmenter_recipe", lambda: segmenter_preset("synth", size=32, steps=4, width=4))
+    monkeypatch.setattr(plan, "SYNTHESIS", parts["synthesis"])
+    monkeypatch.setattr(plan, "TRANSLATION", parts["translation"])
+    monkeypatch.setattr(plan, "SYNTHESIS_64", parts["synthesis64"])
+    monkeypatch.setattr(plan, "STREETS", parts["streets"])
+    monkeypatch.setattr(plan, "PARTS", parts)
+    monkeypatch.setattr(
+        runner, "segmenter_recipe", lambda: segmenter_preset("synth", size=32, steps=4, width=4)
+    )
     for name, value in (
         ("FID_N_REFERENCE", 60),
         ("FID_N_GENERATED", 12),
@@ -80,7 +81,7 @@ def tiny_study(monkeypatch, tmp_path):
         ("FID_VS_N", (6, 12)),
         ("VERIFY_STEPS", 10),
     ):
-        monkeypatch.setattr(P, name, value)
-    monkeypatch.setattr(R, "select_backbone", _tiny_backbone)
+        monkeypatch.setattr(plan, name, value)
+    monkeypatch.setattr(runner, "select_backbone", _tiny_backbone)
     monkeypatch.setenv("TQDM_DISABLE", "1")
     return tmp_path / "archive", tmp_path / "work", tmp_path / "data"

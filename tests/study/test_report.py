@@ -4,7 +4,7 @@ and the paper's effect each variant is compared with."""
 import numpy as np
 import pytest
 
-from spap_lib.study import plan as P
+from spap_lib.study import plan
 from spap_lib.study.report import (
     METRICS,
     claims_table,
@@ -32,7 +32,7 @@ def _runs(seeds: int) -> dict[str, list[dict]]:
 
 
 def test_provisional_until_every_planned_seed_is_archived():
-    planned = len(P.PARTS["synthesis"].seeds)
+    planned = len(plan.PARTS["synthesis"].seeds)
     early = headline(_runs(2))
     assert early["verdict"] == "supports" and early["seeds"] == 2
     assert f"Provisional: 2 of the {planned} planned seeds" in early["sentence"]
@@ -59,7 +59,7 @@ def test_selfmod_is_compared_best_against_best_and_says_so():
 
 
 def test_compute_counts_busy_training_not_the_hours_a_run_stood_paused():
-    config = P.RunSpec("synthesis", "vanilla", 0).config()
+    config = plan.RunSpec("synthesis", "vanilla", 0).config()
 
     def run(name: str, wall_s: float) -> dict:
         prov = {"train_wall_s": wall_s, "eval_wall_s": 360.0, "median_step_s": 0.12, "threads": 1}
@@ -79,7 +79,7 @@ def test_compute_counts_busy_training_not_the_hours_a_run_stood_paused():
     assert abs(spent["train_wall_hours"] - (2 * 0.2 + 5)) < 1e-9  # the pause shows on the wall clock only
     assert abs(spent["core_hours"] - 2 * (busy + 0.1)) < 1e-9
     # every planned run costs what the archived ones of its part cost on average (none archived: nothing yet)
-    expected = len(P.study_plan("synthesis")) * (busy + 0.1)
+    expected = len(plan.study_plan("synthesis")) * (busy + 0.1)
     assert abs(projected_core_hours([steady, paused]) - expected) < 1e-9
 
 
@@ -102,7 +102,7 @@ def test_translation_claims_include_the_papers_own_degradations():
 
 
 def test_brief_claims_fold_seeds_into_the_verdict_and_agree_with_the_full_table():
-    runs = _runs(len(P.PARTS["synthesis"].seeds))
+    runs = _runs(len(plan.PARTS["synthesis"].seeds))
     full, brief = claims_table(runs), claims_table(runs, brief=True)
     assert list(brief.columns) == ["paper", "ours (95% CI)", "verdict"]
     assert list(brief.index) == list(full.index)
@@ -226,8 +226,8 @@ def test_recipe_table_puts_the_kept_candidates_beside_the_chosen_pilot(tmp_path)
 
     from spap_lib.study.report import display_recipes, recipe_figure, recipe_table
 
-    src = sorted(Path(P.ARCHIVE_ROOT).glob("synthesis64*/*/run.json"))[0].parent  # any archived 64 px run
-    kept = tmp_path / P.RECIPE_PILOTS / "synthesis64-vanilla-s0-other"
+    src = sorted(Path(plan.ARCHIVE_ROOT).glob("synthesis64*/*/run.json"))[0].parent  # any archived 64 px run
+    kept = tmp_path / plan.RECIPE_PILOTS / "synthesis64-vanilla-s0-other"
     shutil.copytree(src, kept)
     record = json.loads((kept / "run.json").read_text())
     record["config"]["width"] = 0.125  # another recipe than the plan's
@@ -262,23 +262,24 @@ def test_recipe_sentence_checks_the_bar_and_projects_the_pairs_cost(tmp_path):
         (dst / "run.json").write_text(json.dumps(record))
         return record
 
-    archive = Path(P.ARCHIVE_ROOT)
-    v64 = archive / P.SYNTHESIS_64.name / "synthesis64-vanilla-s0"
-    v32 = archive / P.SYNTHESIS.name / "synthesis-vanilla-s0"
-    vanilla = copy(v64, tmp_path / P.SYNTHESIS_64.name / v64.name)
+    archive = Path(plan.ARCHIVE_ROOT)
+    v64 = archive / plan.SYNTHESIS_64.name / "synthesis64-vanilla-s0"
+    v32 = archive / plan.SYNTHESIS.name / "synthesis-vanilla-s0"
+    vanilla = copy(v64, tmp_path / plan.SYNTHESIS_64.name / v64.name)
     fid64 = vanilla["fid_curve"][-1]["value"]
-    copy(v32, tmp_path / P.SYNTHESIS.name / v32.name, final={"value": fid64 + 1.0})
+    copy(v32, tmp_path / plan.SYNTHESIS.name / v32.name, final={"value": fid64 + 1.0})
     text = recipe_sentence(tmp_path)
     assert "so 1 of 1 clears the bar" in text
     assert "projected" not in text  # no c2f run of the plan archived: no projection
     copy(
         v64,
-        tmp_path / P.SYNTHESIS_64.name / "synthesis64-spap_c2f-s0",
+        tmp_path / plan.SYNTHESIS_64.name / "synthesis64-spap_c2f-s0",
         variant="spap_c2f",
         name="synthesis64-spap_c2f-s0",
     )
     text = recipe_sentence(tmp_path)
     pair = 2 * _core_hours(vanilla)
     assert (
-        f"{pair:.1f} core hours, width 0.25, 6,000 steps {pair * len(P.SYNTHESIS_64.seeds):.0f} core" in text
+        f"{pair:.1f} core hours, width 0.25, 6,000 steps {pair * len(plan.SYNTHESIS_64.seeds):.0f} core"
+        in text
     )

@@ -5,25 +5,24 @@ import shutil
 
 import pytest
 
-import spap_lib.study.plan as P
-import spap_lib.study.runner as R
 from spap_lib.errors import DataError
+from spap_lib.study import plan, runner
 from spap_lib.study.archive import completeness, load_runs, read_run, verify_run
 
 
 def _run(name, roots):
-    return R.run_one(P.parse_name(name), *roots)
+    return runner.run_one(plan.parse_name(name), *roots)
 
 
 def test_archive_schema_and_provenance(tiny_study):
     out = _run("synthesis-vanilla-s0", tiny_study)
     assert sorted(p.name for p in out.iterdir()) == ["generator_fp16.pt", "run.json", "samples.png"]
     rec = read_run(out / "run.json")
-    assert rec["final"]["metric"] == "FID" and rec["final"]["n_generated"] == P.FID_N_GENERATED
-    assert [p["step"] for p in rec["curve"]] == P.parse_name(rec["name"]).curve_steps()
+    assert rec["final"]["metric"] == "FID" and rec["final"]["n_generated"] == plan.FID_N_GENERATED
+    assert [p["step"] for p in rec["curve"]] == plan.parse_name(rec["name"]).curve_steps()
     assert all("FD-synth" in p and "KD-synth" in p for p in rec["curve"])
     assert rec["fid_at"]["metric"] == "FID"  # a pilot run is also scored at 80%
-    assert rec["verify"]["steps"] == P.VERIFY_STEPS and set(rec["verify"]["weights"]) >= {"G", "D"}
+    assert rec["verify"]["steps"] == plan.VERIFY_STEPS and set(rec["verify"]["weights"]) >= {"G", "D"}
     prov = rec["provenance"]
     assert prov["threads"] == 1 and prov["cpu_model"] and prov["torch"] and prov["train_wall_s"] > 0
     # not a pilot, not an archived seed: no weights
@@ -36,7 +35,7 @@ def test_archive_schema_and_provenance(tiny_study):
     assert (
         (out3 / "generator_fp16.pt").exists()
         and rec3["variant"] == "selfmod"
-        and rec3["study_version"] == P.STUDY_VERSION
+        and rec3["study_version"] == plan.STUDY_VERSION
     )
 
 
@@ -50,14 +49,14 @@ def test_translation_run_scores_both_directions(tiny_study):
 def test_second_scale_scores_fid_over_training_and_prdc_at_the_end(tiny_study):
     out = _run("synthesis64-spap_c2f-s1", tiny_study)
     rec = read_run(out / "run.json")
-    spec = P.parse_name(rec["name"])
+    spec = plan.parse_name(rec["name"])
     assert rec["config"]["image_size"] == 24 and (out / "generator_fp16.pt").exists()  # every seed's G
     assert [p["step"] for p in rec["fid_curve"]] == spec.fid_steps()
-    assert all(p["metric"] == "FID" and p["n_generated"] == P.FID_N_GENERATED for p in rec["fid_curve"])
+    assert all(p["metric"] == "FID" and p["n_generated"] == plan.FID_N_GENERATED for p in rec["fid_curve"])
     final = rec["final"]
     assert final["value"] == rec["fid_curve"][-1]["value"] and rec["fid_at"] is None
     assert set(final["prdc"]) >= {"precision", "recall", "density", "coverage"}
-    assert final["prdc"]["n_real"] == final["prdc"]["n_fake"] == P.FID_N_GENERATED
+    assert final["prdc"]["n_real"] == final["prdc"]["n_fake"] == plan.FID_N_GENERATED
     assert "prdc" not in rec["fid_curve"][0]
 
 
@@ -65,25 +64,25 @@ def test_prdc_of_archived_generators_matches_their_runs_fid(tiny_study):
     archive, work, data = tiny_study
     rec = read_run(_run("synthesis-vanilla-s0", tiny_study) / "run.json")
     _run("synthesis-aspp-s1", tiny_study)  # no weights archived for seed 1: not scored
-    assert R.PRDC_JOB in R.pending(P.study_plan("synthesis"), archive)
-    out = json.loads(R.archive_prdc(archive, data).read_text())
+    assert runner.PRDC_JOB in runner.pending(plan.study_plan("synthesis"), archive)
+    out = json.loads(runner.archive_prdc(archive, data).read_text())
     assert [(r["variant"], r["seed"]) for r in out["rows"]] == [("vanilla", 0)]
     row = out["rows"][0]
     # the archived fp16 generator, sampled as the run was: the FID it was archived with, to fp16 rounding
     assert row["FID"] == pytest.approx(rec["final"]["value"], rel=1e-2)
     assert 0 <= row["prdc"]["precision"] <= 1 and 0 <= row["prdc"]["coverage"] <= 1
-    assert R.PRDC_JOB not in R.pending(P.study_plan("synthesis"), archive)
+    assert runner.PRDC_JOB not in runner.pending(plan.study_plan("synthesis"), archive)
 
 
 def test_streets_runs_wait_for_the_archived_segmenter_and_score_fcn(tiny_study):
     archive, work, data = tiny_study
-    todo = R.pending(P.study_plan("streets"), archive)
-    assert todo[0] == R.SEGMENTER_JOB
+    todo = runner.pending(plan.study_plan("streets"), archive)
+    assert todo[0] == runner.SEGMENTER_JOB
     with pytest.raises(DataError, match="segmenter"):
         _run("streets-vanilla-s0", tiny_study)  # runs only read the archived segmenter
-    ceiling = json.loads(R.archive_segmenter(archive, data).read_text())
+    ceiling = json.loads(runner.archive_segmenter(archive, data).read_text())
     assert 0 <= ceiling["real_photos"]["pixel_acc"] <= 1 and ceiling["n_pairs"] > 0
-    assert R.pending(P.study_plan("streets"), archive)[0] == "streets-vanilla-s0"
+    assert runner.pending(plan.study_plan("streets"), archive)[0] == "streets-vanilla-s0"
     rec = read_run(_run("streets-spap_f2c-s1", tiny_study) / "run.json")
     for direction in ("photo_to_labels", "labels_to_photo"):
         assert set(rec["final"][direction]) >= {"pixel_acc", "mean_class_acc", "mean_class_iou"}
@@ -108,12 +107,12 @@ def test_verify_through_the_unfreeze_sees_the_pyramid_train(tiny_study):
     out = _run("synthesis-spap_c2f-s1", tiny_study)
     result = verify_run(out / "run.json", through_unfreeze=True)
     assert result.ok, result.line()
-    spec = P.parse_name("synthesis-spap_c2f-s1")
+    spec = plan.parse_name("synthesis-spap_c2f-s1")
     assert result.unfreeze_step == spec.config().freeze_steps < result.steps
     rec = json.loads((out / "run.json").read_text())
     after = [r for r in rec["losses"] if result.unfreeze_step < r["step"] <= result.steps]
     assert after and result.losses_compared == len(rec["verify"]["log"]) + len(
-        [r for r in rec["losses"] if P.VERIFY_STEPS < r["step"] <= result.steps]
+        [r for r in rec["losses"] if plan.VERIFY_STEPS < r["step"] <= result.steps]
     )
     assert result.gammas and any(g != 0 for g in result.gammas)  # the pyramid moved off the identity
     assert "through the unfreeze" in result.line()
@@ -131,7 +130,7 @@ def test_interrupted_run_resumes_to_the_same_archive(tiny_study, monkeypatch, tm
     archive, work, data = tiny_study
     roots = (tmp_path / "archive2", tmp_path / "work2", data)
     calls = {"n": 0}
-    real = R.score_synthesis
+    real = runner.score_synthesis
 
     def crash_on_third(*args, **kwargs):
         calls["n"] += 1
@@ -139,11 +138,11 @@ def test_interrupted_run_resumes_to_the_same_archive(tiny_study, monkeypatch, tm
             raise KeyboardInterrupt  # as a kill would, between two curve points
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(R, "score_synthesis", crash_on_third)
+    monkeypatch.setattr(runner, "score_synthesis", crash_on_third)
     with pytest.raises(KeyboardInterrupt):
         _run("synthesis-aspp-s2", roots)
     assert not (roots[0] / "synthesis" / "synthesis-aspp-s2").exists()  # nothing half-archived
-    monkeypatch.setattr(R, "score_synthesis", real)
+    monkeypatch.setattr(runner, "score_synthesis", real)
     resumed = read_run(_run("synthesis-aspp-s2", roots) / "run.json")
     for key in ("final", "curve"):
         assert resumed[key] == straight[key], key
@@ -159,12 +158,12 @@ def test_interrupted_run_resumes_to_the_same_archive(tiny_study, monkeypatch, tm
 def test_completeness_and_fid_vs_n(tiny_study):
     archive, work, data = tiny_study
     c = completeness(archive)
-    assert not c.archived and not c.complete and len(c.missing) == len(P.study_plan())
+    assert not c.archived and not c.complete and len(c.missing) == len(plan.study_plan())
     _run("synthesis-vanilla-s0", tiny_study)
     assert completeness(archive).archived == ["synthesis-vanilla-s0"]
     assert [r["name"] for r in load_runs(archive)] == ["synthesis-vanilla-s0"]
-    rec = json.loads(R.fid_vs_n(*tiny_study).read_text())
-    assert [r["n"] for r in rec["rows"][:-1]] == list(P.FID_VS_N)
+    rec = json.loads(runner.fid_vs_n(*tiny_study).read_text())
+    assert [r["n"] for r in rec["rows"][:-1]] == list(plan.FID_VS_N)
     assert rec["rows"][-1]["images"].startswith("real")
     # a broken record is a one-line error, not a silent skip
     path = archive / "synthesis" / "synthesis-vanilla-s0" / "run.json"
@@ -184,9 +183,9 @@ def test_completeness_and_fid_vs_n(tiny_study):
 
 def test_pending_puts_reference_first_and_fid_vs_n_last(tiny_study):
     archive = tiny_study[0]
-    todo = R.pending(P.study_plan(), archive)
+    todo = runner.pending(plan.study_plan(), archive)
     # every part's shared input first: the Inception statistics of each synthesis scale, the streets segmenter
-    shared = [R.REFERENCE_JOB, R.reference_job("synthesis64"), R.SEGMENTER_JOB]
-    assert todo[:3] == shared and todo[-2:] == [R.PRDC_JOB, R.FID_VS_N_JOB]
-    assert todo[3:-2] == [s.name for s in P.study_plan()]
-    assert R.pending(P.study_plan("translation"), archive)[0] == "translation-vanilla-s0"
+    shared = [runner.REFERENCE_JOB, runner.reference_job("synthesis64"), runner.SEGMENTER_JOB]
+    assert todo[:3] == shared and todo[-2:] == [runner.PRDC_JOB, runner.FID_VS_N_JOB]
+    assert todo[3:-2] == [s.name for s in plan.study_plan()]
+    assert runner.pending(plan.study_plan("translation"), archive)[0] == "translation-vanilla-s0"

@@ -92,7 +92,7 @@ def test_cpu_and_smoke_presets_mirror_the_cyclegan_ones(preset):
         ("pix2pix", {"crop_size": 16, "load_size": 16}, "power of two"),
         ("pix2pix", {"n_layers": 5}, "fewer n_layers"),
         ("pix2pix", {"lambda_l1": -1}, "lambda_l1 must be >= 0"),
-        ("pix2pix", {"dataset": "faces"}, "unknown cyclegan dataset"),
+        ("pix2pix", {"dataset": "faces"}, "unknown translation dataset"),
         ("pix2pix", {"direction": "both"}, "direction must be one of AtoB, BtoA"),
         ("scan", {"crop_size": 36, "load_size": 64}, "divisible by 8"),
         ("scan", {"crop_size": 40, "load_size": 64}, "no output"),

@@ -68,7 +68,7 @@ def test_config_roundtrip_and_print():
         ("gan", "cpu", ["steps=-3"], "steps must be >= 1"),
         ("gan", "cpu", ["variant=big"], "unknown variant"),
         ("cyclegan", "cpu", {"n_epochs": 0, "n_epochs_decay": 0}, "must be > 0"),
-        ("cyclegan", "cpu", {"dataset": "faces"}, "unknown cyclegan dataset"),
+        ("cyclegan", "cpu", {"dataset": "faces"}, "unknown translation dataset"),
         ("cyclegan", "cpu", ["lr=fast"], "lr expects a number"),
         ("gan", "cpu", ["steps"], "key=value"),
     ],
