@@ -207,7 +207,7 @@ class RecipeSpec:
     config: type  # its config dataclass (the defaults are the paper's recipe)
     # "module:function" of its trainer, imported by spap_lib.training: the trainers import this module
     trainer: str
-    dataset_kind: str  # the kind of datasets it trains on (spap_lib.data.registry): "synthesis" or "translation"
+    dataset_kind: str  # its datasets' kind (spap_lib.data.registry): "synthesis" or "translation"
     run_fields: tuple[str, ...]  # config fields that tell its runs apart in a run folder's name
     book_prefix: str  # first word of its run names in the book (the CLI's is ``name``)
     notebook: str  # the notebook (notebooks/) that trains and evaluates one run in the book
