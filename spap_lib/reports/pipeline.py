@@ -24,12 +24,12 @@ import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from spap_lib.errors import ConfigError
 from spap_lib.io import atomic_write
+from spap_lib.jobs import FAILED, FINISHED, SETTLED, SKIPPED, STARTED, JobEvent, run_jobs
 from spap_lib.reports.plan import Job, book_plan, run_table, run_title
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,6 +87,19 @@ def job_key(job: Job, lib_hash: str, upstream: dict[str, str]) -> str:
         "reads": [source_hash(ROOT / folder) for folder in job.reads],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def key_stamp(job: Job) -> Path:
+    """The file beside a job's output holding the cache key it was made with."""
+    return (ROOT / job.output).with_suffix(".key")
+
+
+def failed_notebook(output: Path) -> Path:
+    """Where a notebook that raised is kept, beside the output it would have been."""
+    return output.with_name(f"{output.stem}.failed.ipynb")
+
+
+STATUS = {SETTLED: "cached", FINISHED: "ran", FAILED: "failed", SKIPPED: "skipped"}  # by a job's last event
 
 
 @dataclass
@@ -174,7 +187,7 @@ def execute(job: Job, output: Path, notebooks: Path | None = None) -> None:
         )
     except Exception:
         if tmp.exists():  # keep the failed notebook next to where it would be, for reading
-            os.replace(tmp, output.with_name(f"{output.stem}.failed.ipynb"))
+            os.replace(tmp, failed_notebook(output))
         raise
     show_parameters_once(tmp)
     os.replace(tmp, output)
@@ -203,8 +216,8 @@ def show_parameters_once(path: Path) -> None:
 def run_pipeline(
     preset: str, build: bool = True, force: bool = False, only: str | None = None, jobs_at_once: int = 2
 ) -> int:
-    """Run every job of ``preset``, ``jobs_at_once`` notebooks side by side as their inputs become ready;
-    return 0 if all succeeded (the book built), else 1.
+    """Run every job of ``preset``, ``jobs_at_once`` notebooks side by side as their inputs become ready
+    (:func:`spap_lib.jobs.run_jobs`); return 0 if all succeeded (the book built), else 1.
 
     Side by side, each notebook's kernel gets one thread (``OMP_NUM_THREADS=1``): two one-thread jobs train
     the small presets' networks 1.7x faster than one two-thread job (``benchmarks/bench_train.py``), and the
@@ -219,73 +232,56 @@ def run_pipeline(
     if jobs_at_once > 1:
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(var, "1")
-    names = {j.name for j in jobs}
+    by_name = {j.name: j for j in jobs}
     lib_hash = source_hash()
-    keys: dict[str, str] = {}
+    keys: dict[str, str] = {}  # of the jobs done (ran or cached): their dependents' keys include them
+    to_run: dict[str, tuple[Job, str]] = {}  # a job that is not cached: as it runs, and its key
     outcomes: dict[str, Outcome] = {}
     progress = Progress(len(jobs))
     print(
         f"spap book: preset {preset!r}, {len(jobs)} notebooks ({jobs_at_once} at a time), outputs under "
         f"{ROOT / 'outputs' / preset}"
     )
-    pending, running = list(jobs), {}
 
-    def finish(outcome: Outcome) -> None:
-        outcomes[outcome.job.name] = outcome
-        print(progress.line(len(outcomes), outcome.job, outcome.status), flush=True)
-        if outcome.status == "failed":
-            print(f"    FAILED: {outcome.error}")
-
-    def _start_or_finish(job: Job) -> bool:
-        """Finish ``job`` from cache or as skipped, or start it if a slot is free; whether it finished."""
-
-        upstream = [d for d in job.depends_on if d in names]
-        if any(outcomes[d].status in ("failed", "skipped") for d in upstream):
-            pending.remove(job)
-            finish(Outcome(job, "skipped", error="an upstream job failed"))
-            return True
+    def cached(name: str) -> bool:
+        """Whether the job's output is stamped with its current key; if not, what to run and stamp."""
+        job = by_name[name]
         key = job_key(job, lib_hash, keys) if set(job.depends_on) <= set(keys) else ""
-        output, stamp = ROOT / job.output, (ROOT / job.output).with_suffix(".key")
-        if not force and output.exists() and stamp.exists() and stamp.read_text() == key:
-            pending.remove(job)
-            keys[job.name] = key
-            finish(Outcome(job, "cached"))
+        stamp = key_stamp(job)
+        if not force and (ROOT / job.output).exists() and stamp.exists() and stamp.read_text() == key:
+            keys[name] = key
             return True
-        if len(running) >= jobs_at_once:
-            return False
-        pending.remove(job)
         if stamp.exists() and accepts_fresh(job):
             # A finished run whose inputs changed is stale: train it again from scratch. A run
             # without a stamp was interrupted and resumes from its last checkpoint.
             job = replace(job, parameters={**job.parameters, "fresh": True})
-        print(f"    started {job.name}", flush=True)
-        running[pool.submit(_timed_execute, job, output)] = (job, key, stamp)
+        to_run[name] = (job, key)
         return False
 
-    with ThreadPoolExecutor(max_workers=jobs_at_once) as pool:
-        while pending or running:
-            progressed = True
-            while progressed:  # cached and skipped jobs finish at once and may make others ready
-                progressed = False
-                for job in [j for j in pending if all(d in outcomes or d not in names for d in j.depends_on)]:
-                    progressed |= _start_or_finish(job)
-            if not running:
-                if pending:  # nothing can start: a dependency is missing from the plan
-                    for job in pending:
-                        finish(Outcome(job, "skipped", error="its inputs are not in the plan"))
-                break
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                job, key, stamp = running.pop(future)
-                seconds, error = future.result()
-                if error is not None:
-                    failed_nb = (ROOT / job.output).with_name(Path(job.output).stem + ".failed.ipynb")
-                    finish(Outcome(job, "failed", seconds, f"{error} -- see {failed_nb}"))
-                    continue
-                progress.executed_seconds.append(seconds)
-                stamp.write_text(key)
-                keys[job.name] = key
-                finish(Outcome(job, "ran", seconds))
+    def run(name: str) -> None:  # in a worker thread
+        job, _ = to_run[name]
+        execute(job, ROOT / job.output)
+
+    def record(event: JobEvent) -> None:
+        """Print the job's progress line; stamp a job that ran with its key."""
+        job = by_name[event.name]
+        if event.kind == STARTED:
+            print(f"    started {job.name}", flush=True)
+            return
+        error = event.message
+        if event.kind == FAILED:
+            error += f" -- see {failed_notebook(ROOT / job.output)}"
+        elif event.kind == FINISHED:
+            progress.executed_seconds.append(event.seconds)
+            keys[job.name] = to_run[job.name][1]
+            key_stamp(job).write_text(keys[job.name])
+        outcome = Outcome(job, STATUS[event.kind], event.seconds, error)
+        outcomes[job.name] = outcome
+        print(progress.line(len(outcomes), job, outcome.status), flush=True)
+        if outcome.status == "failed":
+            print(f"    FAILED: {outcome.error}")
+
+    run_jobs({j.name: j.depends_on for j in jobs}, run, slots=jobs_at_once, settle=cached, on_event=record)
     ordered = [outcomes[j.name] for j in jobs]
     print(summary(ordered, time.monotonic() - progress.start))
     print(critical_path(ordered))
@@ -295,17 +291,6 @@ def run_pipeline(
     if build:
         return build_book()
     return 0
-
-
-def _timed_execute(job: Job, output: Path) -> tuple[float, str | None]:
-    """(seconds, None) or (seconds, the error's last line); papermill raises with the cell's traceback."""
-    t0 = time.monotonic()
-    try:
-        execute(job, output)
-    except Exception as exc:
-        msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        return time.monotonic() - t0, msg
-    return time.monotonic() - t0, None
 
 
 def critical_path(outcomes: list[Outcome]) -> str:

@@ -7,7 +7,8 @@ the generator (the curve) and, at ``VERIFY_STEPS``, to record the digest of ever
 under ``results/study/<part>/<name>/`` in one atomic move (``run.json`` last inside it).
 
 ``run_study`` prepares what runs share (data, reference statistics), then keeps ``jobs`` worker processes
-busy, one run each with one thread (two one-thread runs side by side do 1.7x the steps of one two-thread
+busy (:func:`spap_lib.jobs.run_jobs`; a job starts once the archives it reads exist: :func:`waits_for`),
+one run each with one thread (two one-thread runs side by side do 1.7x the steps of one two-thread
 run on this CPU: 0.125 s vs 0.105 s per SPAP step, ``benchmarks/bench_train.py --threads 1|2``). Runs whose
 archive exists are skipped, so an interrupted study resumes with ``study run --resume``.
 """
@@ -22,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,6 +35,7 @@ import torch
 from spap_lib.data import FaceDataset, synthesize
 from spap_lib.errors import ConfigError, DataError, SpapError
 from spap_lib.io import atomic_write_text, state_digest
+from spap_lib.jobs import FINISHED, SKIPPED, STARTED, JobEvent, run_jobs
 from spap_lib.metrics import (
     fd_from_features,
     image_features,
@@ -536,6 +539,41 @@ def archive_segmenter(archive_root: str | Path, data_root: str | Path) -> Path:
     return out
 
 
+def waits_for(name: str) -> tuple[str, ...]:
+    """The jobs whose archive a study job reads: FID against n measures one run, a streets run is scored by
+    the archived segmenter."""
+    if name == FID_VS_N_JOB:
+        return (plan.FID_VS_N_RUN,)
+    if name.startswith(f"{plan.STREETS.name}-"):
+        return (SEGMENTER_JOB,)
+    return ()
+
+
+def archived(name: str, archive_root: str | Path) -> bool:
+    """Whether a job that others wait for (:func:`waits_for`) has its archive."""
+    if name == SEGMENTER_JOB:
+        return segmenter_archived(archive_root)
+    return (Path(archive_root) / plan.parse_name(name).part / name / "run.json").is_file()
+
+
+def worker_command(
+    name: str, archive_root: str | Path, work_root: str | Path, data_root: str | Path
+) -> list[str]:
+    """The child process that runs one study job (:func:`main`)."""
+    return [
+        sys.executable,
+        "-m",
+        "spap_lib.study.runner",
+        name,
+        "--archive-root",
+        str(archive_root),
+        "--work-root",
+        str(work_root),
+        "--data-root",
+        str(data_root),
+    ]
+
+
 def run_study(
     specs: list[plan.RunSpec],
     jobs: int = 2,
@@ -544,7 +582,8 @@ def run_study(
     data_root: str | Path = plan.DATA_ROOT,
     log=print,
 ) -> list[str]:
-    """Run every pending run of ``specs`` with ``jobs`` one-thread workers; return the names that failed."""
+    """Run every pending job of ``specs``, ``jobs`` one-thread child processes at once, each job after the
+    ones it waits for (:func:`spap_lib.jobs.run_jobs`); return the names that failed or could not start."""
     todo = pending(specs, archive_root)
     if not todo:
         log("study: every run is archived")
@@ -559,59 +598,57 @@ def run_study(
         "TQDM_DISABLE": "1",
         "SPAP_STUDY_JOBS": str(jobs),
     }
-    running: dict[str, tuple[subprocess.Popen, float]] = {}
+    children: dict[str, subprocess.Popen] = {}
+    lock, stopping = threading.Lock(), threading.Event()
     failed: list[str] = []
-    n_total, n_done = len(todo), 0
+    n_total, n_started, n_skipped, n_done = len(todo), 0, 0, 0
 
-    def ready(name: str) -> bool:
-        if name == FID_VS_N_JOB:
-            return (Path(archive_root) / "synthesis" / plan.FID_VS_N_RUN / "run.json").is_file()
-        if name.startswith(f"{plan.STREETS.name}-"):  # scored by the archived segmenter
-            return segmenter_archived(archive_root)
-        return True
+    def run(name: str) -> None:  # in a worker thread: one child process
+        with lock, open(logs / f"{name}.log", "a") as fh:  # the child keeps its own handle
+            if stopping.is_set():  # run_study is ending: start no child it would not stop
+                raise SpapError("the study is stopping")
+            missing = [d for d in waits_for(name) if not archived(d, archive_root)]
+            if missing:  # a job it waits for ended without its archive
+                reason = f"cannot start: {', '.join(missing)} is not archived"
+                print(reason, file=fh)
+                raise DataError(reason)
+            cmd = worker_command(name, archive_root, work_root, data_root)
+            children[name] = proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env)
+        code = proc.wait()
+        with lock:
+            del children[name]
+        if code != 0:
+            raise SpapError(f"exit {code}")
+
+    def record(event: JobEvent) -> None:
+        nonlocal n_started, n_skipped, n_done
+        if event.kind == STARTED:
+            n_started += 1
+            waiting = n_total - n_started - n_skipped
+            log(f"study: started {event.name} ({n_started - n_done} running, {waiting} waiting)")
+            return
+        if event.kind == SKIPPED:
+            n_skipped += 1
+            failed.append(event.name)
+            log(f"study: cannot start {event.name}: {event.message}")
+            return
+        n_done += 1
+        if event.kind == FINISHED:
+            log(f"study: [{n_done}/{n_total}] finished {event.name} in {event.seconds:.0f} s")
+        else:
+            failed.append(event.name)
+            log(
+                f"study: [{n_done}/{n_total}] FAILED {event.name} ({event.message}): "
+                f"see {logs / (event.name + '.log')}"
+            )
 
     try:
-        while todo or running:
-            for name in [n for n in todo if ready(n)][: max(0, jobs - len(running))]:
-                todo.remove(name)
-                cmd = [
-                    sys.executable,
-                    "-m",
-                    "spap_lib.study.runner",
-                    name,
-                    "--archive-root",
-                    str(archive_root),
-                    "--work-root",
-                    str(work_root),
-                    "--data-root",
-                    str(data_root),
-                ]
-                with open(logs / f"{name}.log", "a") as fh:  # the child keeps its own handle
-                    proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env)
-                running[name] = (proc, time.perf_counter())
-                log(f"study: started {name} ({len(running)} running, {len(todo)} waiting)")
-            if not running and todo:  # only blocked jobs remain
-                log(f"study: cannot start {todo}: the job they wait for did not finish")
-                failed += todo
-                break
-            time.sleep(2)
-            for name, (proc, t0) in list(running.items()):
-                if proc.poll() is None:
-                    continue
-                del running[name]
-                n_done += 1
-                took = time.perf_counter() - t0
-                if proc.returncode == 0:
-                    log(f"study: [{n_done}/{n_total}] finished {name} in {took:.0f} s")
-                else:
-                    failed.append(name)
-                    log(
-                        f"study: [{n_done}/{n_total}] FAILED {name} (exit {proc.returncode}): "
-                        f"see {logs / (name + '.log')}"
-                    )
+        run_jobs({name: waits_for(name) for name in todo}, run, slots=jobs, on_event=record)
     finally:
-        for proc, _ in running.values():
-            proc.terminate()
+        with lock:
+            stopping.set()
+            for proc in children.values():
+                proc.terminate()
     return failed
 
 

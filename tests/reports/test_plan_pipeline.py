@@ -80,7 +80,7 @@ def test_run_pipeline_caches_and_reports_failures(tmp_path, monkeypatch, capsys)
     monkeypatch.setattr(pipeline, "source_hash", lambda: "lib")
     assert pipeline.run_pipeline("smoke", build=False) == 1
     out = capsys.readouterr().out
-    assert "FAILED" in out and "skipped: after-bad" in out
+    assert "FAILED" in out and "skipped: after-bad (ok.ipynb) it waits for bad, which failed" in out
     assert "failed: bad (bad.ipynb) ValueError: boom -- see" in out and "bad/notebook.failed.ipynb" in out
     executed = json.loads((tmp_path / "book/generated/ok.ipynb").read_text())
     assert "ran 3" in json.dumps(executed)

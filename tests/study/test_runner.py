@@ -189,3 +189,123 @@ def test_pending_puts_reference_first_and_fid_vs_n_last(tiny_study):
     assert todo[:3] == shared and todo[-2:] == [runner.PRDC_JOB, runner.FID_VS_N_JOB]
     assert todo[3:-2] == [s.name for s in plan.study_plan()]
     assert runner.pending(plan.study_plan("translation"), archive)[0] == "translation-vanilla-s0"
+
+
+# --- run_study's scheduling, its child processes replaced by `python -c` -----------------------------------
+
+
+def _fake_children(monkeypatch, script):
+    """run_study without shared inputs, each child ``python -c script`` (NAME and ARCHIVE in its globals);
+    returns the child processes started."""
+    import subprocess
+    import sys
+
+    monkeypatch.setattr(runner, "prepare", lambda *args: None)
+    monkeypatch.setattr(
+        runner,
+        "worker_command",
+        lambda name, archive, work, data: [
+            sys.executable,
+            "-c",
+            f"NAME, ARCHIVE = {name!r}, {str(archive)!r}\n{script}",
+        ],
+    )
+    procs, popen = [], subprocess.Popen
+
+    def recorded(*args, **kwargs):
+        procs.append(popen(*args, **kwargs))
+        return procs[-1]
+
+    monkeypatch.setattr(runner.subprocess, "Popen", recorded)
+    return procs
+
+
+ARCHIVE_SEGMENTER = """
+import pathlib
+if NAME == "segmenter":
+    path = pathlib.Path(ARCHIVE, "streets", "segmenter.json")
+    path.parent.mkdir(parents=True)
+    path.write_text("{}")
+"""
+STREETS = [plan.RunSpec("streets", "vanilla", 0), plan.RunSpec("streets", "vanilla", 1)]
+
+
+def _study(tmp_path, specs=STREETS, jobs=2):
+    lines = []
+    failed = runner.run_study(
+        specs, jobs, tmp_path / "archive", tmp_path / "work", tmp_path / "data", lines.append
+    )
+    return failed, lines
+
+
+def test_streets_runs_start_once_the_segmenter_is_archived(monkeypatch, tmp_path):
+    _fake_children(monkeypatch, ARCHIVE_SEGMENTER)
+    failed, lines = _study(tmp_path)
+    assert failed == []
+    assert lines[0] == "study: started segmenter (1 running, 2 waiting)"  # two slots, one job ready
+    assert lines[1].startswith("study: [1/3] finished segmenter in ")
+    assert lines[2] == "study: started streets-vanilla-s0 (1 running, 1 waiting)"
+    assert sum("finished" in line for line in lines) == 3
+
+
+def test_fid_vs_n_starts_once_its_run_is_archived(monkeypatch, tmp_path):
+    script = f"""
+import pathlib
+if NAME == {plan.FID_VS_N_RUN!r}:
+    path = pathlib.Path(ARCHIVE, "synthesis", NAME, "run.json")
+    path.parent.mkdir(parents=True)
+    path.write_text("{{}}")
+"""
+    _fake_children(monkeypatch, script)
+    failed, lines = _study(tmp_path, [plan.parse_name(plan.FID_VS_N_RUN)], jobs=4)
+    assert failed == []
+    started = [line.split()[2] for line in lines if line.startswith("study: started")]
+    assert started[-1] == runner.FID_VS_N_JOB and len(started) == 4
+    started_at = next(
+        i for i, line in enumerate(lines) if line.startswith(f"study: started {runner.FID_VS_N_JOB} ")
+    )
+    finished_at = next(i for i, line in enumerate(lines) if f"finished {plan.FID_VS_N_RUN} in" in line)
+    assert started_at > finished_at
+
+
+def test_a_failed_segmenter_skips_the_streets_runs(monkeypatch, tmp_path):
+    _fake_children(monkeypatch, "raise SystemExit(3 if NAME == 'segmenter' else 0)")
+    failed, lines = _study(tmp_path)
+    assert failed == ["segmenter", "streets-vanilla-s0", "streets-vanilla-s1"]
+    assert f"study: [1/3] FAILED segmenter (exit 3): see {tmp_path / 'work/logs/segmenter.log'}" in lines
+    assert "study: cannot start streets-vanilla-s1: it waits for segmenter, which failed" in lines
+    assert not (tmp_path / "work/logs/streets-vanilla-s0.log").exists()
+
+
+def test_a_segmenter_that_exits_without_its_archive_fails_the_runs_that_read_it(monkeypatch, tmp_path):
+    procs = _fake_children(monkeypatch, "pass")
+    failed, lines = _study(tmp_path)
+    assert failed == ["streets-vanilla-s0", "streets-vanilla-s1"] and len(procs) == 1
+    assert any(
+        line.startswith("study: [")
+        and "FAILED streets-vanilla-s1 (cannot start: segmenter is not archived)" in line
+        for line in lines
+    )
+    assert "segmenter is not archived" in (tmp_path / "work/logs/streets-vanilla-s1.log").read_text()
+
+
+def test_an_interrupted_study_terminates_its_children(monkeypatch, tmp_path):
+    import signal
+    import time
+
+    (tmp_path / "archive/streets").mkdir(parents=True)
+    (tmp_path / "archive/streets/segmenter.json").write_text("{}")
+    procs = _fake_children(monkeypatch, "import time; time.sleep(60)")
+
+    def log(line):
+        if line.startswith("study: started streets-vanilla-s1"):
+            deadline = time.monotonic() + 10
+            while len(procs) < 1 and time.monotonic() < deadline:  # the first child is running
+                time.sleep(0.01)
+            raise KeyboardInterrupt
+
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_study(STREETS, 2, tmp_path / "archive", tmp_path / "work", tmp_path / "data", log)
+    assert len(procs) == 1 and procs[0].wait(timeout=10) == -signal.SIGTERM
+    assert time.monotonic() - t0 < 30
