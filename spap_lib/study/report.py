@@ -668,12 +668,15 @@ SCALES = (("synthesis", "16x16"), ("synthesis64", "32x32"))  # (part, the map th
 
 def relative_per_seed(runs: list[dict], metric: Metric, variant: str) -> list[float]:
     """Per paired seed, (variant - vanilla) / vanilla's mean over those seeds: the samples whose mean is the
-    paired relative effect."""
+    paired relative effect; NaN for every seed where vanilla's mean is 0 (a precision of 0: no relative
+    change is defined)."""
     values = values_by_variant(runs, metric)
     seeds = sorted(set(values.get(variant, {})) & set(values.get("vanilla", {})))
     if not seeds:
         return []
     base = float(np.mean([values["vanilla"][s] for s in seeds]))
+    if base == 0:
+        return [float("nan")] * len(seeds)
     return [(values[variant][s] - values["vanilla"][s]) / base for s in seeds]
 
 
@@ -687,7 +690,7 @@ def scale_table(runs: dict[str, list[dict]]) -> pd.DataFrame:
                 if metric not in METRICS[part]:
                     continue
                 rel = relative_per_seed(runs.get(part, []), metric, variant)
-                ci = mean_ci(rel) if len(rel) >= 2 else None
+                ci = mean_ci(rel) if len(rel) >= 2 and np.all(np.isfinite(rel)) else None
                 rows.append(
                     {
                         "variant": variant,

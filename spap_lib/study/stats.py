@@ -88,7 +88,8 @@ def paired(
     d = [values[variant][s] - values[baseline][s] for s in seeds]
     base = float(np.mean([values[baseline][s] for s in seeds]))
     diff = mean_ci(d, level)
-    return Paired(variant, seeds, diff, diff.scaled(1 / base))
+    # relative to a baseline whose mean is 0 (a precision of 0) no change is defined: NaN, shown as "–"
+    return Paired(variant, seeds, diff, diff.scaled(1 / base if base != 0 else float("nan")))
 
 
 def paired_p(difference: Interval) -> float:

@@ -283,3 +283,40 @@ def test_recipe_sentence_checks_the_bar_and_projects_the_pairs_cost(tmp_path):
         f"{pair:.1f} core hours, width 0.25, 6,000 steps {pair * len(plan.SYNTHESIS_64.seeds):.0f} core"
         in text
     )
+
+
+def test_a_relative_change_against_a_zero_baseline_is_undefined_not_an_error():
+    """A precision of 0 for vanilla (the 64 px runs) leaves the relative change undefined: NaN per seed, no
+    interval in the scale table, n/a in the figure, and a NaN relative interval in the paired comparison."""
+    import math
+
+    import pandas as pd
+
+    from spap_lib.study.report import METRICS, relative_per_seed, scale_figure, scale_table
+    from spap_lib.study.stats import paired
+
+    precision = next(m for m in METRICS["synthesis64"] if m.name == "precision")
+    runs = []
+    for seed in (0, 1):
+        for variant, value in (("vanilla", 0.0), ("spap_c2f", 0.01 * (seed + 1))):
+            runs.append(
+                {
+                    "part": "synthesis64",
+                    "name": f"synthesis64-{variant}-s{seed}",
+                    "variant": variant,
+                    "seed": seed,
+                    "final": {
+                        "value": 100.0 + seed,
+                        "kernel_value": 0.1 + seed,
+                        "prdc": {k: value for k in ("precision", "recall", "density", "coverage")},
+                    },
+                }
+            )
+    rel = relative_per_seed(runs, precision, "spap_c2f")
+    assert len(rel) == 2 and all(math.isnan(v) for v in rel)
+    table = scale_table({"synthesis64": runs})
+    row = table[(table.metric == "precision") & (table["image size"] == "64 px")].iloc[0]
+    assert row["seeds"] == 2 and pd.isna(row["rel"])
+    assert scale_figure({"synthesis64": runs}) is not None
+    p = paired({"vanilla": {0: 0.0, 1: 0.0}, "spap_c2f": {0: 0.01, 1: 0.02}}, "spap_c2f")
+    assert math.isnan(p.relative.mean) and p.difference.mean == 0.015
