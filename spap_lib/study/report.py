@@ -919,17 +919,27 @@ def prdc32_sentence(table: pd.DataFrame | None) -> str:
         )
     worst = table.drop(index="vanilla")["FID"].idxmax()
     w, v = table.loc[worst], table.loc["vanilla"]
-    fidelity = min(w["precision"] / v["precision"], w["density"] / v["density"])
-    diversity = min(w["recall"] / max(v["recall"], 1e-12), w["coverage"] / v["coverage"])
-    lost = "diversity" if diversity < fidelity else "fidelity"
-    return (
+    scores = (
         f"Of the seed-0 generators, {worst} has the worst FID ({w['FID']:.1f}, vanilla {v['FID']:.1f}): "
-        f"precision {w['precision']:.2f} (vanilla {v['precision']:.2f}), density {w['density']:.2f} "
-        f"({v['density']:.2f}), recall {w['recall']:.2f} ({v['recall']:.2f}), coverage {w['coverage']:.2f} "
-        f"({v['coverage']:.2f}): it loses more {lost} than "
-        + ("fidelity" if lost == "diversity" else "diversity")
-        + " against vanilla."
+        f"precision {w['precision']:.3f} (vanilla {v['precision']:.3f}), density {w['density']:.3f} "
+        f"({v['density']:.3f}), recall {w['recall']:.3f} ({v['recall']:.3f}), coverage {w['coverage']:.3f} "
+        f"({v['coverage']:.3f})"
     )
+    # each side's worst ratio to vanilla; a score vanilla has at 0 gives no ratio
+    ratios = {
+        side: [w[k] / v[k] for k in keys if v[k] > 0]
+        for side, keys in (("fidelity", ("precision", "density")), ("diversity", ("recall", "coverage")))
+    }
+    zero = [k for k in ("precision", "density", "recall", "coverage") if not v[k] > 0]
+    if not ratios["fidelity"] or not ratios["diversity"]:
+        return (
+            f"{scores}. Vanilla itself scores 0 on {', '.join(zero)}: at k = 5 the generated faces lie outside "
+            "the real faces' neighbourhoods, so these scores cannot say whether fidelity or diversity was lost "
+            "more at this scale."
+        )
+    lost = "diversity" if min(ratios["diversity"]) < min(ratios["fidelity"]) else "fidelity"
+    other = "fidelity" if lost == "diversity" else "diversity"
+    return f"{scores}: it loses more {lost} than {other} against vanilla."
 
 
 def ceiling_sentence(ceiling: dict[str, Any] | None) -> str:

@@ -1,6 +1,8 @@
 """The chapter's headline sentence (computed from the paired seeds, provisional until every planned seed is in)
 and the paper's effect each variant is compared with."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -216,6 +218,12 @@ def test_prdc_sentence_names_what_the_worst_generator_lost():
     assert text.startswith("Of the seed-0 generators, aspp has the worst FID (400.0")
     assert "loses more diversity than fidelity" in text
     assert "Not scored yet" in prdc32_sentence(None)
+    zero = table.copy()
+    zero.loc["vanilla", ["precision", "density", "coverage"]] = 0.0  # as the archived 32 px generators score
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the chapter's page must not print a division warning
+        text = prdc32_sentence(zero)
+    assert "Vanilla itself scores 0 on precision, density, coverage" in text
 
 
 def test_recipe_table_puts_the_kept_candidates_beside_the_chosen_pilot(tmp_path):
