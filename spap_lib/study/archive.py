@@ -93,7 +93,7 @@ def trained_generator(
     root: str | Path, variant: str, seed: int = 0, part: str = plan.SYNTHESIS.name
 ) -> Any | None:
     """The archived generator of a synthesis run (:func:`trained_generators`), or None if not archived."""
-    nets = trained_generators(Path(root) / part / f"{part}-{variant}-s{seed}")
+    nets = trained_generators(run_path(plan.RunSpec(part, variant, seed), root).parent)
     return None if nets is None else nets["G"]
 
 

@@ -1082,7 +1082,7 @@ def recipe_sentence(root: str | Path = plan.ARCHIVE_ROOT) -> str:
     text += f". The plan uses {chosen[0]}"
     pair = {r["variant"]: r for r in load_runs(root, plan.SYNTHESIS_64.name) if r["seed"] == 0}
     if {"vanilla", "spap_c2f"} <= set(pair):
-        base = _core_hours(pair["vanilla"])
+        base = float(table.loc[chosen[0], "core hours"])  # the plan's vanilla-s0, as the table holds it
         pair_hours = base + _core_hours(pair["spap_c2f"])
         n = len(plan.SYNTHESIS_64.seeds)
         costs = ", ".join(
