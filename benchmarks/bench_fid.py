@@ -11,7 +11,14 @@ rounded to uint8) through (1) features in memory (``spap_lib.metrics.image_featu
 (2) PNG files -> clean-fid's folder path (``spap_lib.metrics.folder_features``); paths alternate for
 ``--repeats`` rounds in one process (this machine is shared and noisy), medians and the ratio are printed.
 
+``eager``: the FID Inception's forward as this library runs it (the eager module of
+``spap_lib.metrics.inception_net``, contiguous and channels-last) against the wheel's torchscript module loaded
+with ``torch.jit.load`` (the path it replaced), on the same images at the book's batch size and thread count;
+the three alternate for ``--repeats`` rounds in one process, and the median per-round ratios are printed with
+the largest feature difference.
+
     .venv/bin/python benchmarks/bench_fid.py                       # throughput table
+    .venv/bin/python benchmarks/bench_fid.py eager --threads 1 --batch-size 16 --repeats 5
     .venv/bin/python benchmarks/bench_fid.py paths --backbone synth --num 1000
 """
 
@@ -137,18 +144,65 @@ def paths(args: argparse.Namespace) -> None:
     print(f"generating the images alone                   : {med(t_only_gen):.1f} s")
 
 
+def eager(args: argparse.Namespace) -> None:
+    """Eager Inception (contiguous, channels-last) against the torchscript file's own forward."""
+    import copy
+    import warnings
+
+    from spap_lib.metrics.inception import load_inception, wheel_weights_path
+
+    torch.set_num_threads(args.threads)
+    path = wheel_weights_path()
+    ours = load_inception(path).layers
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch.jit.load is deprecated: the point of this
+        script = torch.jit.load(str(path), map_location="cpu").eval().net.layers
+    channels_last = copy.deepcopy(ours).to(memory_format=torch.channels_last)
+    x = torch.from_numpy(_smooth(args.batch_size)).permute(0, 3, 1, 2).contiguous().float()
+    x = (x - 128.0) / 128.0
+    x_cl = x.contiguous(memory_format=torch.channels_last)
+    nets = {"torchscript": (script, x), "eager": (ours, x), "eager channels_last": (channels_last, x_cl)}
+    print(f"FID Inception forward, batch {args.batch_size}, {args.threads} thread(s), {args.repeats} rounds")
+    times: dict[str, list[float]] = {name: [] for name in nets}
+    out: dict[str, torch.Tensor] = {}
+    with torch.no_grad():
+        for net, inp in nets.values():
+            net(inp[:2])  # warm-up (the torchscript executor profiles its first calls)
+        for r in range(args.repeats):
+            for name, (net, inp) in nets.items():
+                t0 = time.perf_counter()
+                out[name] = net(inp)
+                times[name].append(time.perf_counter() - t0)
+            print(f"round {r}: " + ", ".join(f"{n} {t[-1]:.2f} s" for n, t in times.items()))
+    med = statistics.median
+    base = times["torchscript"]
+    for name, t in times.items():
+        ratio = med([a / b for a, b in zip(base, t, strict=True)])
+        diff = (out[name] - out["torchscript"]).abs().max().item()
+        print(
+            f"{name:<20} {args.batch_size / med(t):6.2f} images/s   speed vs torchscript {ratio:.3f}x   "
+            f"largest feature difference {diff:.1e}   bit-identical {torch.equal(out[name], out['torchscript'])}"
+        )
+
+
+def _smooth(n: int, size: int = 299) -> np.ndarray:
+    """Seeded images with structure (upsampled 8x8 noise), closer to photos than white noise."""
+    small = np.random.default_rng(0).integers(0, 256, (n, 8, 8, 3), dtype=np.uint8)
+    return np.stack([np.asarray(Image.fromarray(s).resize((size, size), Image.BICUBIC)) for s in small])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("mode", nargs="?", choices=("throughput", "paths"), default="throughput")
+    ap.add_argument("mode", nargs="?", choices=("throughput", "paths", "eager"), default="throughput")
     ap.add_argument("--backbone", choices=("synth", "inception"), default="synth", help="paths mode")
     ap.add_argument("--num", type=int, default=1000, help="paths mode: images per round")
-    ap.add_argument("--batch-size", type=int, default=64, help="paths mode")
+    ap.add_argument("--batch-size", type=int, default=64, help="paths and eager modes")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=2, help="paths mode")
+    ap.add_argument("--threads", type=int, default=2, help="paths and eager modes")
     ap.add_argument("--root", default="data")
     ap.add_argument("--width", type=float, default=1.0, help="paths mode: generator width")
     args = ap.parse_args()
-    (throughput if args.mode == "throughput" else paths)(args)
+    {"throughput": throughput, "paths": paths, "eager": eager}[args.mode](args)
 
 
 if __name__ == "__main__":

