@@ -67,5 +67,5 @@ def fd_from_features(
         backbone=backbone.id,
         n=int(len(feats)),
         n_ref=reference.n,
-        reference=f"{reference.name}-r{reference.resolution}-{reference.split}",
+        reference=reference.label,
     )

@@ -40,6 +40,11 @@ class ReferenceStats:
     metric: str
     path: Path | None = None
 
+    @property
+    def label(self) -> str:
+        """``<name>-r<resolution>-<split>``: which images, at which size, the statistics describe."""
+        return f"{self.name}-r{self.resolution}-{self.split}"
+
 
 def stats_path(root: str | Path, backbone_id: str, name: str, resolution: int, split: str) -> Path:
     """``<root>/stats/<backbone_id>/<name>-r<resolution>-<split>.npz``."""

@@ -77,6 +77,27 @@ def fid_protocol(preset: str) -> FIDProtocol:
     return preset_spec(preset).fid
 
 
+def generated_features(G: torch.nn.Module, n: int, backbone, seed: int) -> np.ndarray:
+    """Backbone features of ``n`` images of ``G`` (its own z distribution, drawn from ``seed``), rounded to
+    uint8 as saved images would be, in memory."""
+    return image_features(to_uint8(sample(G, n, seed=seed)), backbone)
+
+
+def fd_scores(feats: np.ndarray, ref, backbone) -> dict:
+    """Fréchet and kernel distance of generated features to reference statistics, each value beside the
+    metric's name (FID/KID only with the Inception network), the image counts and the backbone."""
+    res = fd_from_features(feats, ref, backbone)
+    return {
+        "metric": res.metric,
+        "value": res.value,
+        "kernel_metric": res.kernel_metric,
+        "kernel_value": res.kernel_value,
+        "n_generated": res.n,
+        "n_reference": res.n_ref,
+        **backbone.describe(),
+    }
+
+
 def evaluate_gan(
     run_dir: str | Path,
     data_root: str | Path = "data",
@@ -103,21 +124,13 @@ def evaluate_gan(
         files, name = files[:n_reference], f"{name}-first{n_reference}"
     ref = reference_stats(bb, name, "train", config.image_size, files=files, root=data_root)
     G = load_generators(run_dir)["G"]
-    n = n_images or len(files)
-    images = to_uint8(sample(G, n, seed=seed))
-    result = fd_from_features(image_features(images, bb), ref, bb)
+    feats = generated_features(G, n_images or len(files), bb, seed)
     metrics = {
         "kind": "gan",
         "variant": config.variant,
         "seed": config.seed,
-        "metric": result.metric,
-        "value": result.value,
-        "kernel_metric": result.kernel_metric,
-        "kernel_value": result.kernel_value,
-        "n_generated": result.n,
-        "n_reference": result.n_ref,
-        "reference": result.reference,
-        **bb.describe(),
+        **fd_scores(feats, ref, bb),
+        "reference": ref.label,
         "params_G": count_parameters(G),
     }
     write_metrics(run_dir, metrics)
@@ -177,9 +190,10 @@ def evaluate_translation(
     folder = dataset_folder(config, data_root)
     gens = translation_generators(run_dir, config)
     A, B = paired_test_set(folder, config.crop_size, n_pairs)
-    source = {"G_AB": A, "G_BA": B}
-    fake = {name: to_uint8(translate(G, source[name])) for name, G in gens.items()}
-    real_a, real_b = to_uint8(A), to_uint8(B)
+    fake = translated(gens, A, B)
+    segment = None
+    if spec.needs_segmenter and spec.directions["labels_to_photo"] in fake:
+        segment = segmenter_for(config.dataset, preset, config.crop_size, folder, data_root).predict
     metrics: dict = {
         "kind": config.kind,
         "variant": config.variant,
@@ -187,24 +201,41 @@ def evaluate_translation(
         "seed": config.seed,
         "n_pairs": len(A),
         "params_G": count_parameters(next(iter(gens.values()))),
-        "directions": {},
+        "directions": direction_scores(config.dataset, fake, to_uint8(A), to_uint8(B), segment),
     }
     if config.kind == "pix2pix":
         metrics["direction"] = config.direction
+    write_metrics(run_dir, metrics)
+    return metrics
+
+
+def translated(gens: dict[str, torch.nn.Module], A: torch.Tensor, B: torch.Tensor) -> dict[str, np.ndarray]:
+    """Each generator's translations as uint8 images: ``G_AB`` of the A images, ``G_BA`` of the B images."""
+    source = {"G_AB": A, "G_BA": B}
+    return {name: to_uint8(translate(G, source[name])) for name, G in gens.items()}
+
+
+def direction_scores(
+    dataset: str,
+    fake: dict[str, np.ndarray],
+    real_a: np.ndarray,
+    real_b: np.ndarray,
+    segment=None,
+) -> dict[str, dict]:
+    """Table 2/3 scores of every direction of ``dataset`` (its registry entry's ``directions``) whose generator
+    is in ``fake``: FCN scores for streets/Cityscapes (labels_to_photo needs ``segment``, the segmenter's
+    predict), PSNR/SSIM against the paired ground truth for the others."""
+    spec = dataset_spec(dataset, "translation")
+    scores = {}
     for direction, gen_name in spec.directions.items():
         if gen_name not in fake:
             continue
-        out = fake[gen_name]
-        target = real_b if gen_name == "G_AB" else real_a
         if spec.needs_segmenter:
-            seg = None
-            if direction == "labels_to_photo":
-                seg = segmenter_for(config.dataset, preset, config.crop_size, folder, data_root).predict
-            metrics["directions"][direction] = fcn_score(direction, out, real_b, seg)
+            scores[direction] = fcn_score(direction, fake[gen_name], real_b, segment)
         else:
-            metrics["directions"][direction] = image_quality(zip(out, target))
-    write_metrics(run_dir, metrics)
-    return metrics
+            target = real_b if gen_name == "G_AB" else real_a
+            scores[direction] = image_quality(zip(fake[gen_name], target))
+    return scores
 
 
 def fcn_score(direction: str, generated: np.ndarray, labels: np.ndarray, segment=None) -> dict:

@@ -33,13 +33,13 @@ import numpy as np
 import torch
 
 from spap_lib.data import FaceDataset, synthesize
+from spap_lib.data.registry import dataset_spec
 from spap_lib.errors import ConfigError, DataError, SpapError
 from spap_lib.io import atomic_write_text, state_digest
 from spap_lib.jobs import FINISHED, SKIPPED, STARTED, JobEvent, run_jobs
 from spap_lib.metrics import (
     fd_from_features,
     image_features,
-    image_quality,
     kernel_distance,
     reference_stats,
     select_backbone,
@@ -47,9 +47,16 @@ from spap_lib.metrics import (
 )
 from spap_lib.metrics.frechet import frechet_distance_to
 from spap_lib.metrics.prdc import prdc
-from spap_lib.reports.evaluate import fcn_score, paired_test_set, translate
+from spap_lib.reports.evaluate import (
+    direction_scores,
+    fcn_score,
+    fd_scores,
+    generated_features,
+    paired_test_set,
+    translated,
+)
 from spap_lib.study import plan
-from spap_lib.training import load_generators, sample, train
+from spap_lib.training import load_generators, train
 from spap_lib.training.config import config_to_dict
 from spap_lib.training.rundir import CHECKPOINT, git_commit, git_dirty, load_checkpoint, read_log
 
@@ -140,7 +147,7 @@ def prepare(data_root: str | Path = plan.DATA_ROOT, parts: tuple[str, ...] = tup
 
 
 def _generated_features(G: torch.nn.Module, n: int, bb) -> np.ndarray:
-    return image_features(to_uint8(sample(G, n, seed=plan.SAMPLE_SEED)), bb)
+    return generated_features(G, n, bb, plan.SAMPLE_SEED)
 
 
 def score_synthesis(
@@ -155,18 +162,8 @@ def score_synthesis(
     ``with_prdc``, precision/recall/density/coverage from the same features against the first ``n`` reference
     images (equal set sizes)."""
     bb, ref = face_reference(kind, data_root, part)
-    G = load_generators(run_dir)["G"]
-    feats = _generated_features(G, n, bb)
-    res = fd_from_features(feats, ref, bb)
-    out = {
-        "metric": res.metric,
-        "value": res.value,
-        "kernel_metric": res.kernel_metric,
-        "kernel_value": res.kernel_value,
-        "n_generated": res.n,
-        "n_reference": res.n_ref,
-        **bb.describe(),
-    }
+    feats = _generated_features(load_generators(run_dir)["G"], n, bb)
+    out = fd_scores(feats, ref, bb)
     if with_prdc:
         out["prdc"] = prdc(ref.feats[:n], feats)
     return out
@@ -176,23 +173,12 @@ def score_translation(run_dir: Path, data_root: str | Path, part: str = "transla
     """Both directions on the paired test split: PSNR/SSIM (facades, Table 3's protocol) or FCN scores
     (streets, Table 2's: photo->labels by colour, labels->photo by ``segmenter`` on the translated photo)."""
     p = plan.PARTS[part]
-    gens = load_generators(run_dir)
-    A, B = paired_test_set(part_folder(part, data_root), p.image_size, None)
-    fake_b, fake_a = to_uint8(translate(gens["G_AB"], A)), to_uint8(translate(gens["G_BA"], B))
-    real_a, real_b = to_uint8(A), to_uint8(B)
-    if p.dataset == "facades":
-        return {
-            "n_pairs": len(A),
-            "facades_to_labels": image_quality(zip(fake_b, real_b)),
-            "labels_to_facades": image_quality(zip(fake_a, real_a)),
-        }
-    if segmenter is None:
+    if dataset_spec(p.dataset, "translation").needs_segmenter and segmenter is None:
         raise ConfigError(f"the {part} part is scored by FCN scores: pass its segmenter")
-    return {
-        "n_pairs": len(A),
-        "photo_to_labels": fcn_score("photo_to_labels", fake_b, real_b),
-        "labels_to_photo": fcn_score("labels_to_photo", fake_a, real_b, segmenter.predict),
-    }
+    A, B = paired_test_set(part_folder(part, data_root), p.image_size, None)
+    fake = translated(load_generators(run_dir), A, B)
+    segment = segmenter.predict if segmenter is not None else None
+    return {"n_pairs": len(A), **direction_scores(p.dataset, fake, to_uint8(A), to_uint8(B), segment)}
 
 
 # --- one run -------------------------------------------------------------------------------------------
