@@ -13,9 +13,9 @@ import pandas as pd
 from spap_lib.errors import ConfigError
 from spap_lib.io import TMP_SUFFIX, read_json
 from spap_lib.metrics.backbones import BACKBONE_KINDS
-from spap_lib.reports.evaluate import TRANSLATION_RECIPES, evaluate_gan, evaluate_translation, fid_protocol
+from spap_lib.reports.evaluate import evaluate_gan, evaluate_translation, fid_protocol
 from spap_lib.training import load_config, make_config, train
-from spap_lib.training.config import check_type, parse_overrides, parse_value
+from spap_lib.training.config import RECIPE_SPECS, check_type, parse_overrides, parse_value
 
 
 def _overrides(fields: dict, overrides: dict | list[str] | None) -> dict:
@@ -127,76 +127,57 @@ def remove_run(run_dir: str | Path) -> None:
     shutil.rmtree(run_dir)
 
 
-def run_gan(
+def run_experiment(
+    recipe: str,
     variant: str,
     seed: int,
     preset: str,
     data_root: str,
     run_dir: str,
+    dataset: str | None = None,
+    direction: str = "AtoB",
     overrides: dict | list[str] | None = None,
     cache_root: str = "../data",
     backbone: str = "default",
     fresh: bool = False,
 ) -> dict:
-    """Train (or resume, or reuse) one SNDCGAN run of Table 1 and evaluate it; return its records.
+    """Train (or resume, or reuse) one run of any recipe of ``RECIPE_SPECS`` and evaluate it with the
+    evaluator of its dataset kind (``evaluate_gan`` or ``evaluate_translation``); return its config, summary and metrics.
 
-    ``backbone="default"`` scores with the preset's protocol (``evaluate.FID_PROTOCOLS``: backbone and image
-    counts); any other value ("auto", "inception", "synth") picks the backbone with the preset's counts.
+    ``dataset``: a translation recipe's dataset (its config's default when None); ``direction``: Pix2Pix's
+    one direction (AtoB or BtoA). ``backbone`` (synthesis only): "default" scores with the preset's protocol
+    (``evaluate.FID_PROTOCOLS``: backbone and image counts), "auto", "inception" or "synth" picks the backbone
+    with the preset's counts. Every parameter is checked before anything is deleted or trained.
     """
     seed, fresh = notebook_value("seed", seed, int), notebook_value("fresh", fresh, bool)
+    if recipe not in RECIPE_SPECS:
+        raise ConfigError(f"unknown recipe {recipe!r}: choose one of {', '.join(RECIPE_SPECS)}")
+    kind = RECIPE_SPECS[recipe].dataset_kind
     fields = {"variant": variant, "seed": seed, "data_root": data_root, "progress": False}
-    config = make_config("gan", preset, _overrides(fields, overrides))  # every parameter checked first
-    if backbone != "default" and backbone not in BACKBONE_KINDS:
-        raise ConfigError(f"unknown backbone {backbone!r}: use default or one of {BACKBONE_KINDS}")
-    if fresh:  # then delete: the run is about to start
-        remove_run(run_dir)
-    train(config, run_dir)
-    protocol = fid_protocol(preset)
-    metrics = evaluate_gan(
-        run_dir,
-        data_root=cache_root,
-        backbone=protocol.backbone if backbone == "default" else backbone,
-        n_images=protocol.n_generated,
-        n_reference=protocol.n_reference,
-    )
-    return {
-        "config": config,
-        "summary": read_json(Path(run_dir) / "summary.json"),
-        "metrics": metrics,
-    }
-
-
-def run_cyclegan(
-    variant: str,
-    dataset: str,
-    seed: int,
-    preset: str,
-    data_root: str,
-    run_dir: str,
-    overrides: dict | list[str] | None = None,
-    cache_root: str = "../data",
-    fresh: bool = False,
-    recipe: str = "cyclegan",
-    direction: str = "AtoB",
-) -> dict:
-    """Train (or resume, or reuse) one translation run of Tables 2-3 and evaluate it; return its records.
-
-    ``recipe``: "cyclegan" (the paper's variants), "scan" (SCAN, stacked CycleGANs) or "pix2pix" (Pix2Pix,
-    paired, one ``direction`` per run: AtoB or BtoA).
-    """
-    seed, fresh = notebook_value("seed", seed, int), notebook_value("fresh", fresh, bool)
-    if recipe not in TRANSLATION_RECIPES:
-        raise ConfigError(
-            f"unknown translation recipe {recipe!r}: choose one of {', '.join(TRANSLATION_RECIPES)}"
-        )
-    fields = {"variant": variant, "dataset": dataset, "seed": seed, "data_root": data_root, "progress": False}
+    if kind == "translation" and dataset is not None:
+        fields["dataset"] = dataset
     if recipe == "pix2pix":
         fields["direction"] = direction
-    config = make_config(recipe, preset, _overrides(fields, overrides))  # every parameter checked first
+    config = make_config(recipe, preset, _overrides(fields, overrides))
+    if backbone != "default" and (kind != "synthesis" or backbone not in BACKBONE_KINDS):
+        raise ConfigError(
+            f"backbone {backbone!r} is not for a {recipe} run: use default"
+            + (f" or one of {BACKBONE_KINDS}" if kind == "synthesis" else " (translations have no backbone)")
+        )
     if fresh:  # then delete: the run is about to start
         remove_run(run_dir)
     train(config, run_dir)
-    metrics = evaluate_translation(run_dir, data_root=cache_root, preset=preset)
+    if kind == "synthesis":
+        protocol = fid_protocol(preset)
+        metrics = evaluate_gan(
+            run_dir,
+            data_root=cache_root,
+            backbone=protocol.backbone if backbone == "default" else backbone,
+            n_images=protocol.n_generated,
+            n_reference=protocol.n_reference,
+        )
+    else:
+        metrics = evaluate_translation(run_dir, data_root=cache_root, preset=preset)
     return {
         "config": config,
         "summary": read_json(Path(run_dir) / "summary.json"),

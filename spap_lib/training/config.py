@@ -68,7 +68,7 @@ def setting(
 
 
 @dataclass
-class RunOptions:
+class SharedConfig:
     """Fields shared by every recipe: bookkeeping, speed switches and data location."""
 
     variant: str = "vanilla"
@@ -97,7 +97,7 @@ class RunOptions:
 
 
 @dataclass
-class GANConfig(RunOptions):
+class GANConfig(SharedConfig):
     """SNDCGAN on CelebA-HQ (Sec. 4.3): non-saturating loss (Eq. 1), Adam, one D step per G step."""
 
     kind: str = "gan"
@@ -121,7 +121,7 @@ class GANConfig(RunOptions):
 # residual-block count sits between the two in its field order, so the shared fields are two mixins and
 # the field order (that of config.json, compared on resume) is each recipe's own.
 @dataclass
-class _PairedImages(RunOptions):
+class _PairedImages(SharedConfig):
     """Fields of every translation recipe: which pairs, at which size, how wide the networks are."""
 
     kind: str = ""  # set by each recipe
@@ -455,7 +455,7 @@ def format_config(config: Config) -> str:
 
 
 def resolved_data_root(config: Config) -> str:
-    """``data_root`` with its default filled in (see :class:`RunOptions`)."""
+    """``data_root`` with its default filled in (see :class:`SharedConfig`)."""
     if config.data_root:
         return config.data_root
     if config.data_source == "synthetic":

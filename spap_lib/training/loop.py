@@ -45,7 +45,7 @@ from spap_lib.training.rundir import (
     check_run_dir,
     open_session,
     record,
-    restore_common,
+    restore_rng_states,
     save_checkpoint,
     write_summary,
 )
@@ -253,7 +253,7 @@ def _train_run(
     if session.checkpoint is not None:
         try:
             task.load(session.checkpoint)
-            restore_common(session)
+            restore_rng_states(session)
         except (KeyError, IndexError, RuntimeError, TypeError, ValueError) as exc:
             why = (
                 f"it lacks {exc}"
@@ -262,7 +262,7 @@ def _train_run(
             )
             raise bad_checkpoint(session.run.checkpoint, why) from None
     else:
-        restore_common(session)
+        restore_rng_states(session)
     task.fix_samples(dataset)
     start = session.start_step
     stop = total if until_step is None else min(total, until_step)

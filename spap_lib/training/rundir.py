@@ -336,7 +336,7 @@ def open_session(config: Config, run_dir: str | Path, device: torch.device, rank
     return session
 
 
-def restore_common(session: Session) -> None:
+def restore_rng_states(session: Session) -> None:
     """Global RNG states from the checkpoint (after models and optimisers are built)."""
     if session.checkpoint is not None:
         set_rng_state(session.checkpoint["rng"][min(session.rank, len(session.checkpoint["rng"]) - 1)])

@@ -140,7 +140,7 @@ def init_weights(
 
     ``paired_seed``: draw each module's weights from its own generator seeded by ``(paired_seed, prefix +
     module name)`` instead of the global RNG, so every layer two variants share by name starts identical
-    whatever the variants add elsewhere (paired runs; ``RunOptions.paired_init``). Spectral norm's power-
+    whatever the variants add elsewhere (paired runs; ``SharedConfig.paired_init``). Spectral norm's power-
     iteration vectors are then redrawn from the same generator and refined on the initialised weight (15
     iterations, as at construction), so they are paired too.
     """

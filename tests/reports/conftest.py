@@ -24,7 +24,7 @@ def _tiny_backbone() -> Backbone:
 @pytest.fixture(scope="session")
 def smoke_runs(tmp_path_factory):
     """One smoke SNDCGAN run and one smoke CycleGAN run per translation dataset, evaluated."""
-    from spap_lib.reports.experiments import run_cyclegan, run_gan
+    from spap_lib.reports.experiments import run_experiment
 
     mp = pytest.MonkeyPatch()
     mp.setenv("SPAP_OFFLINE", "1")
@@ -32,13 +32,13 @@ def smoke_runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("smoke")
     data, runs = root / "data", root / "runs"
     out = {"data": data, "runs": runs}
-    out["gan"] = run_gan(
-        "spap_c2f", 0, "smoke", str(data), str(runs / "sndcgan-spap_c2f-s0"), cache_root=str(data)
+    out["gan"] = run_experiment(
+        "gan", "spap_c2f", 0, "smoke", str(data), str(runs / "sndcgan-spap_c2f-s0"), cache_root=str(data)
     )
     for dataset in ("streets", "maps"):
         name = f"cyclegan-{dataset}-spap_c2f"
-        out[dataset] = run_cyclegan(
-            "spap_c2f", dataset, 0, "smoke", str(data), str(runs / name), cache_root=str(data)
+        out[dataset] = run_experiment(
+            "cyclegan", "spap_c2f", 0, "smoke", str(data), str(runs / name), dataset, cache_root=str(data)
         )
     yield out
     mp.undo()
