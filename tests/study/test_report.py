@@ -19,6 +19,7 @@ from spap_lib.study.report import (
     paper_effect,
     paper_effect_text,
     projected_core_hours,
+    spread_sentence,
 )
 from spap_lib.training.config import config_to_dict
 
@@ -328,3 +329,26 @@ def test_a_relative_change_against_a_zero_baseline_is_undefined_not_an_error():
     assert scale_figure({"synthesis64": runs}) is not None
     p = paired({"vanilla": {0: 0.0, 1: 0.0}, "spap_c2f": {0: 0.01, 1: 0.02}}, "spap_c2f")
     assert math.isnan(p.relative.mean) and p.difference.mean == 0.015
+
+
+def test_spread_sentence_places_the_cv_against_both_references_and_flags_few_seeds():
+    """CV = sd / mean over seeds: with 5 seeds a plain comparison, with 2 a rough one, and one variant is
+    named rather than called a range."""
+    five = {"synthesis": [_run("vanilla", s, 100.0 + 10 * (s - 2)) for s in range(5)]}  # CV 15.8%
+    text = spread_sentence(five)
+    assert text.startswith(
+        "At 32 px the coefficient of variation of FID over training seeds (sd / mean) is 15.8%"
+    )
+    assert (
+        "for vanilla (5 seeds): above the 2% to 6% Lucic et al. (2018) report, and above the 1% to 2%" in text
+    )
+    assert "rough" not in text and "across" not in text
+    two = {"synthesis64": [_run("vanilla", 0, 100.0), _run("vanilla", 1, 102.0)]}  # CV 1.4%
+    text = spread_sentence(two)
+    assert "At 64 px" in text and "1.4% for vanilla (2 seeds): below the 2% to 6%" in text
+    assert "overlapping the 1% to 2% reported for training at scale" in text
+    assert "uncertain by about 71% of its value" in text
+    assert (
+        spread_sentence({"synthesis": [_run("vanilla", 0, 100.0)]})
+        == "No synthesis variant has two seeds yet."
+    )
